@@ -1,0 +1,8 @@
+"""cnnviz router: page config and navigation only (no TensorFlow here, so the shell paints fast)."""
+
+import streamlit as st
+
+from cnnviz import ui
+
+st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide")
+ui.navigation().run()

@@ -1,0 +1,185 @@
+"""Command line: python -m cnnviz {summary,train,evaluate} ... (--json for machines).
+
+Errors a user can fix (unknown preset, missing or broken model file, wrong input shape) print
+one line on stderr and exit with code 2; progress bars go to stderr so --json output stays clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
+
+from cnnviz import data, models  # noqa: E402  (cheap: both import Keras lazily)
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def emit(args, obj: dict, text: str) -> None:
+    print(json.dumps(obj) if args.json else text)
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+
+def format_summary(s: models.ModelSummary) -> str:
+    rows = [(layer.name, layer.type, str(layer.output_shape), f"{layer.params:,}",
+             f"{layer.flops:,}") for layer in s.layers]
+    head = ("layer", "type", "output shape", "params", "FLOPs")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
+    line = lambda r: "  ".join(c.ljust(w) if i < 3 else c.rjust(w)  # noqa: E731
+                               for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([
+        f"{s.name}  input {s.input_shape}",
+        line(head), *map(line, rows),
+        f"total params {s.total_params:,} (trainable {s.trainable_params:,}), "
+        f"FLOPs per image {s.flops:,}",
+    ])
+
+
+def cmd_summary(args) -> None:
+    summary = models.summarize(models.build_or_load(args.model))
+    emit(args, summary.to_dict(), format_summary(summary))
+
+
+# --- train -------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """tqdm bar over all batches of all epochs, on stderr."""
+
+    def __init__(self, total_batches: int, enabled: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total_batches, unit="batch", file=sys.stderr, disable=not enabled)
+
+    def on_batch(self, batch, logs):
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{logs.get('loss', float('nan')):.4f}",
+                             acc=f"{logs.get('accuracy', float('nan')):.4f}", refresh=False)
+
+    def on_epoch(self, epoch, logs):
+        shown = {k: round(float(v), 4) for k, v in logs.items()}
+        self.bar.write(f"epoch {epoch + 1}: {shown}", file=sys.stderr)
+
+    def close(self):
+        self.bar.close()
+
+
+def model_card(result, config, preset) -> dict:
+    return {
+        "model": preset.name,
+        "description": preset.description,
+        "dataset": config.dataset,
+        "test_accuracy": result.test_accuracy,
+        "test_loss": result.test_loss,
+        "epochs": len(next(iter(result.history.values()), [])),
+        "recipe": {k: v for k, v in vars(config).items() if k not in ("preset", "dataset")},
+        "params": models.summarize(models.build(preset.name)).total_params,
+        "train_seconds": round(result.seconds, 1),
+        "date": dt.date.today().isoformat(),
+        "command": "python -m cnnviz " + " ".join(sys.argv[1:]),
+    }
+
+
+def cmd_train(args) -> None:
+    from cnnviz import training
+
+    config = training.TrainConfig.from_preset(
+        args.preset, args.recipe, dataset=args.dataset, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.lr, optimizer=args.optimizer,
+        subset=args.subset, augment=True if args.augment else None, seed=args.seed,
+    )
+    dataset = data.load(config.dataset)
+    if dataset.is_sample:
+        print(f"note: {dataset.message}", file=sys.stderr)
+    models.check_input(models.build(config.preset), dataset.info.image_shape)
+    n_train = len(training.training_arrays(config, dataset)[0][0])
+    bar = ProgressBar(config.epochs * -(-n_train // config.batch_size), enabled=not args.quiet)
+    try:
+        result = training.train(config, args.out, on_batch=bar.on_batch, on_epoch=bar.on_epoch)
+    finally:
+        bar.close()
+    if args.export:
+        export = Path(args.export)
+        shutil.copyfile(result.run_dir / "model.keras", export)
+        from cnnviz.files import write_json
+
+        write_json(export.with_suffix(".json"), model_card(result, config, models.PRESETS[config.preset]))
+    emit(args, {"run_dir": str(result.run_dir), "test_accuracy": result.test_accuracy,
+                "history": result.history},
+         f"run written to {result.run_dir}\ntest accuracy {result.test_accuracy:.4f}")
+
+
+# --- evaluate ----------------------------------------------------------------------------------
+
+
+def cmd_evaluate(args) -> None:
+    from cnnviz import training
+
+    model = models.load(args.model)
+    result = training.evaluate(model, args.dataset)
+    emit(args, result, f"accuracy {result['accuracy']:.4f}  loss {result['loss']:.4f}  "
+                       f"on {result['n']:,} test images of {args.dataset}"
+                       + (" (bundled sample)" if result["dataset_is_sample"] else ""))
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cnnviz", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name, func, help):
+        c = sub.add_parser(name, help=help)
+        c.add_argument("--json", action="store_true", help="print one JSON object")
+        c.set_defaults(func=func)
+        return c
+
+    s = command("summary", cmd_summary, "layers, output shapes, parameters and FLOPs")
+    s.add_argument("model", help=f"a preset ({', '.join(models.BUILDERS)}) or a .keras file")
+
+    t = command("train", cmd_train, "train a preset and write a run directory")
+    t.add_argument("--preset", required=True, choices=list(models.PRESETS))
+    t.add_argument("--dataset", choices=list(data.DATASETS))
+    t.add_argument("--recipe", help="a named better recipe of the preset, e.g. adam_augmented")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--optimizer", choices=["sgd", "adam", "rmsprop"])
+    t.add_argument("--subset", type=int, help="train on the first K images only")
+    t.add_argument("--augment", action="store_true")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--out", default="runs", help="folder for run directories (default runs/)")
+    t.add_argument("--export", help="also copy the model here and write its JSON model card")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = command("evaluate", cmd_evaluate, "test accuracy and loss of a .keras model")
+    e.add_argument("model", help="a .keras file")
+    e.add_argument("--dataset", required=True, choices=list(data.DATASETS))
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (UserError, models.ModelError, data.DatasetUnavailable, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,354 @@
+"""Model presets (Functional, named layers), per-layer summaries with FLOPs, and safe load/save.
+
+FLOPs follow TensorFlow's profiler so the figures can be checked against it: a multiply-add
+counts as 2, each bias addition as 1, a pooling window as one operation per element it reads,
+a softmax as 5 per output; element-wise activations, reshapes and dropout are free.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cnnviz.files import atomic_path
+
+ASSETS = Path(__file__).parent / "assets"
+SHIPPED_MODEL = ASSETS / "lenet5.keras"
+SHIPPED_CARD = ASSETS / "lenet5.json"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    optimizer: str
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    validation_split: float = 0.0
+    augment: bool = False
+    cosine_decay: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    dataset: str
+    description: str
+    recipe: Recipe
+    published_accuracy: float | None = None
+    better_recipes: dict = field(default_factory=dict)
+
+
+def _layers():
+    from keras import layers  # lazy: importing Keras costs seconds
+
+    return layers
+
+
+def _conv_stack(name, input_shape, blocks, head):
+    """Build a Functional model from ("conv"|"pool"|"avgpool"|"dense"|"flatten", args) steps."""
+    import keras
+
+    L = _layers()
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = inputs
+    counts: dict[str, int] = {}
+    for kind, kwargs in [*blocks, *head]:
+        counts[kind] = counts.get(kind, 0) + 1
+        layer_name = f"{kind}{counts[kind]}"
+        if kind == "conv":
+            x = L.Conv2D(name=layer_name, **kwargs)(x)
+        elif kind == "maxpool":
+            x = L.MaxPooling2D(name=layer_name, **kwargs)(x)
+        elif kind == "avgpool":
+            x = L.AveragePooling2D(name=layer_name, **kwargs)(x)
+        elif kind == "flatten":
+            x = L.Flatten(name="flatten")(x)
+        elif kind == "dense":
+            x = L.Dense(name=layer_name, **kwargs)(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def lenet5():
+    return _conv_stack(
+        "lenet5",
+        (28, 28, 1),
+        [
+            ("conv", dict(filters=6, kernel_size=5, activation="relu")),
+            ("avgpool", dict(pool_size=2)),
+            ("conv", dict(filters=16, kernel_size=5, activation="relu")),
+            ("avgpool", dict(pool_size=2)),
+        ],
+        [
+            ("flatten", {}),
+            ("dense", dict(units=120, activation="relu")),
+            ("dense", dict(units=84, activation="relu")),
+            ("dense", dict(units=10, activation="softmax")),
+        ],
+    )
+
+
+def lenet5_classic():
+    """LeCun et al. 1998 on a 32x32 input: C1, S2, C3, S4, C5 (a 5x5 conv to 1x1x120), F6, out.
+
+    Two simplifications everyone makes: C3 connects to all six S2 maps (the paper used a
+    partial table) and the output is a softmax instead of the paper's RBF units.
+    """
+    return _conv_stack(
+        "lenet5_classic",
+        (32, 32, 1),
+        [
+            ("conv", dict(filters=6, kernel_size=5, activation="tanh")),
+            ("avgpool", dict(pool_size=2)),
+            ("conv", dict(filters=16, kernel_size=5, activation="tanh")),
+            ("avgpool", dict(pool_size=2)),
+            ("conv", dict(filters=120, kernel_size=5, activation="tanh")),
+        ],
+        [
+            ("flatten", {}),
+            ("dense", dict(units=84, activation="tanh")),
+            ("dense", dict(units=10, activation="softmax")),
+        ],
+    )
+
+
+def mnist_cnn_small():
+    return _conv_stack(
+        "mnist_cnn_small",
+        (28, 28, 1),
+        [
+            ("conv", dict(filters=32, kernel_size=3, activation="relu")),
+            ("maxpool", dict(pool_size=2)),
+            ("conv", dict(filters=64, kernel_size=3, activation="relu")),
+            ("maxpool", dict(pool_size=2)),
+        ],
+        [("flatten", {}), ("dense", dict(units=10, activation="softmax"))],
+    )
+
+
+def _mnist_cnn_shape(name, input_shape):
+    return _conv_stack(
+        name,
+        input_shape,
+        [
+            ("conv", dict(filters=32, kernel_size=3, activation="relu")),
+            ("maxpool", dict(pool_size=2)),
+            ("conv", dict(filters=64, kernel_size=3, activation="relu")),
+            ("maxpool", dict(pool_size=2)),
+            ("conv", dict(filters=64, kernel_size=3, activation="relu")),
+        ],
+        [
+            ("flatten", {}),
+            ("dense", dict(units=64, activation="relu")),
+            ("dense", dict(units=10, activation="softmax")),
+        ],
+    )
+
+
+def mnist_cnn():
+    return _mnist_cnn_shape("mnist_cnn", (28, 28, 1))
+
+
+def cifar10_cnn():
+    return _mnist_cnn_shape("cifar10_cnn", (32, 32, 3))
+
+
+BUILDERS = {
+    "lenet5": lenet5,
+    "lenet5_classic": lenet5_classic,
+    "mnist_cnn_small": mnist_cnn_small,
+    "mnist_cnn": mnist_cnn,
+    "cifar10_cnn": cifar10_cnn,
+}
+
+# The recipe that reached >=99% here for LeNet-5; see the model card of the shipped model.
+LENET5_ADAM = Recipe("adam", 2e-3, 30, 128, 0.0, True, True,
+                     "Adam, cosine decay, augmentation for drawn digits (the shipped model)")
+
+PRESETS = {
+    "lenet5": Preset(
+        "lenet5", "mnist",
+        "LeNet-5 as in the Keras tutorial: ReLU, average pooling, 28x28 input.",
+        Recipe("sgd", 0.05, 20, 4096,
+               note="The tutorial's recipe; with batch 4096 plain SGD converges slowly."),
+        None,
+        {"adam_augmented": LENET5_ADAM},
+    ),
+    "lenet5_classic": Preset(
+        "lenet5_classic", "mnist",
+        "The original LeNet-5 (1998): tanh, average pooling, MNIST padded to 32x32.",
+        Recipe("sgd", 0.05, 20, 128, note="Plain SGD, as in the era of the paper."),
+        None,
+        {"adam": Recipe("adam", 1e-3, 10, 128, 0.1)},
+    ),
+    "mnist_cnn_small": Preset(
+        "mnist_cnn_small", "mnist",
+        "Keras example 'Simple MNIST convnet' without dropout.",
+        Recipe("adam", 1e-3, 15, 128, 0.1), 0.9893,
+    ),
+    "mnist_cnn": Preset(
+        "mnist_cnn", "mnist",
+        "Three conv layers and a small dense head (TensorFlow CNN tutorial shape).",
+        Recipe("rmsprop", 1e-3, 5, 64), 0.9913,
+    ),
+    "cifar10_cnn": Preset(
+        "cifar10_cnn", "cifar10",
+        "The TensorFlow CNN tutorial on CIFAR-10.",
+        Recipe("adam", 1e-3, 10, 32, 0.0), 0.80,
+    ),
+}
+
+
+class ModelError(ValueError):
+    """A model file or preset name that cannot be used; the message says what to do."""
+
+
+def build(name: str):
+    try:
+        return BUILDERS[name]()
+    except KeyError:
+        raise ModelError(
+            f"unknown preset {name!r}; choose one of: {', '.join(BUILDERS)}"
+        ) from None
+
+
+def load(path) -> "keras.Model":  # noqa: F821
+    """Load a user's .keras file with safe_mode (no arbitrary code in Lambda layers)."""
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no model file at {path}")
+    if path.suffix != ".keras":
+        raise ModelError(f"{path.name} is not a .keras file; save models with model.save('x.keras')")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path.name} is not a valid .keras file (it is not a zip archive)")
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"{path.name} could not be loaded as a Keras model: {first_line}") from err
+    if not isinstance(model, keras.Model):
+        raise ModelError(f"{path.name} does not contain a Keras model")
+    return model
+
+
+def build_or_load(name_or_path: str):
+    if name_or_path in BUILDERS:
+        return build(name_or_path)
+    if not Path(name_or_path).exists() and not name_or_path.endswith(".keras"):
+        raise ModelError(
+            f"{name_or_path!r} is neither a preset ({', '.join(BUILDERS)}) nor a .keras file"
+        )
+    return load(name_or_path)
+
+
+def save(model, path) -> Path:
+    """Write atomically: a crash mid-save leaves the previous file intact."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    return Path(path)
+
+
+def check_input(model, image_shape) -> None:
+    """Raise ModelError unless the model takes images of `image_shape` (after zero-padding)."""
+    want = tuple(int(d) for d in model.input_shape[1:])
+    h, w, c = image_shape
+    if len(want) != 3 or want[2] != c or want[0] < h or want[1] < w:
+        raise ModelError(
+            f"the model expects inputs of shape {want} but the images are {h}x{w}x{c}"
+        )
+    if model.output_shape[-1] != 10:
+        raise ModelError(
+            f"the model has {model.output_shape[-1]} outputs; a 10-class classifier is needed"
+        )
+
+
+# --- summaries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    name: str
+    type: str
+    output_shape: tuple
+    params: int
+    flops: int
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    name: str
+    input_shape: tuple
+    total_params: int
+    trainable_params: int
+    flops: int
+    layers: list
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _prod(shape) -> int:
+    return math.prod(int(d) for d in shape)
+
+
+def layer_flops(layer) -> int:
+    """FLOPs for one example through `layer` (TensorFlow profiler's convention)."""
+    import keras
+
+    softmax = 5 * _prod(layer.output.shape[1:]) if (
+        type(layer).__name__ == "Softmax"
+        or getattr(layer, "activation", None) is keras.activations.softmax) else 0
+    return _weights_flops(layer) + softmax
+
+
+def _weights_flops(layer) -> int:
+    import keras
+
+    kind = type(layer).__name__
+    out = layer.output.shape[1:]
+    n_out = _prod(out)
+    if isinstance(layer, keras.Model):
+        return summarize(layer).flops
+    if kind in ("Conv2D", "Conv1D", "Conv3D"):
+        # kernel is (kh, kw, c_in / groups, c_out): one output reads kh*kw*c_in/groups inputs
+        k_in = _prod(layer.kernel.shape[:-1])
+        return 2 * k_in * n_out + (n_out if layer.use_bias else 0)
+    if kind == "DepthwiseConv2D":
+        return 2 * _prod(layer.kernel.shape[:2]) * n_out + (n_out if layer.use_bias else 0)
+    if kind == "Dense":
+        return 2 * int(layer.kernel.shape[0]) * n_out + (n_out if layer.use_bias else 0)
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        return _prod(layer.pool_size) * n_out
+    if kind in ("GlobalMaxPooling2D", "GlobalAveragePooling2D"):
+        return _prod(layer.input.shape[1:])
+    if kind == "BatchNormalization":
+        channels = int(layer.input.shape[-1])
+        return 2 * n_out + 6 * channels
+    return 0
+
+
+def summarize(model) -> ModelSummary:
+    layers = [
+        LayerSummary(
+            layer.name,
+            type(layer).__name__,
+            tuple(int(d) for d in layer.output.shape[1:]),
+            int(layer.count_params()),
+            layer_flops(layer),
+        )
+        for layer in model.layers
+        if type(layer).__name__ != "InputLayer"
+    ]
+    trainable = sum(_prod(w.shape) for w in model.trainable_weights)
+    return ModelSummary(
+        model.name,
+        tuple(int(d) for d in model.input_shape[1:]),
+        int(model.count_params()),
+        int(trainable),
+        sum(layer.flops for layer in layers),
+        layers,
+    )

@@ -1,0 +1,273 @@
+"""Training driven by Keras callbacks, written to a run directory.
+
+A run directory holds `model.keras`, `history.json` and `config.json`; every file is written
+atomically so a run killed mid-save still has its previous files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cnnviz import data, models
+from cnnviz.files import read_json, write_json
+
+DEFAULT_RUNS_DIR = Path("runs")
+
+
+@dataclass
+class TrainConfig:
+    preset: str = "lenet5"
+    dataset: str = "mnist"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    epochs: int = 1
+    batch_size: int = 128
+    validation_split: float = 0.0
+    subset: int | None = None  # train on the first `subset` images only
+    augment: bool = False
+    cosine_decay: bool = False  # anneal the learning rate to 0 over all epochs
+    seed: int = 0
+
+    @classmethod
+    def from_preset(cls, preset: str, recipe: str | None = None, **overrides) -> "TrainConfig":
+        """The preset's published recipe (or a named better one), with `overrides` on top."""
+        if preset not in models.PRESETS:
+            raise models.ModelError(
+                f"unknown preset {preset!r}; choose one of: {', '.join(models.PRESETS)}"
+            )
+        p = models.PRESETS[preset]
+        if recipe is not None and recipe not in p.better_recipes:
+            raise models.ModelError(
+                f"preset {preset} has no recipe {recipe!r}; "
+                f"it has: {', '.join(p.better_recipes) or 'only its default'}"
+            )
+        r = p.recipe if recipe is None else p.better_recipes[recipe]
+        cfg = cls(
+            preset=preset, dataset=p.dataset, optimizer=r.optimizer,
+            learning_rate=r.learning_rate, epochs=r.epochs, batch_size=r.batch_size,
+            validation_split=r.validation_split, augment=r.augment,
+            cosine_decay=r.cosine_decay,
+        )
+        return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+# --- augmentation ----------------------------------------------------------------------------
+
+
+def stroke_thickness(x, strength):
+    """Thicken (strength > 0) or thin (< 0) strokes: a blend towards a 3x3 dilation/erosion.
+
+    Drawn digits come with any pen width; MNIST strokes are 2-3 px. Blending rather than a
+    full erosion keeps the thin MNIST strokes from vanishing.
+    """
+    import tensorflow as tf
+
+    grown = tf.nn.max_pool2d(x, 3, 1, "SAME")
+    shrunk = -tf.nn.max_pool2d(-x, 3, 1, "SAME")
+    s = tf.reshape(strength, [-1, 1, 1, 1])
+    return tf.where(s > 0, x + s * (grown - x), x + (-s) * (shrunk - x))
+
+
+def make_augmenter(seed: int = 0):
+    """Shifts, small rotations, scale and stroke thickness, applied to a float NHWC batch."""
+    import keras
+    import tensorflow as tf
+
+    geometry = keras.Sequential(
+        [
+            keras.layers.RandomRotation(12 / 360, fill_mode="constant", seed=seed),
+            keras.layers.RandomZoom((-0.15, 0.15), fill_mode="constant", seed=seed + 1),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 2),
+        ],
+        name="augment",
+    )
+    gen = tf.random.Generator.from_seed(seed + 3)
+
+    def augment(x):
+        strength = gen.uniform([tf.shape(x)[0]], -0.5, 1.0)
+        x = stroke_thickness(x, strength)
+        return tf.clip_by_value(geometry(x, training=True), 0.0, 1.0)
+
+    return augment
+
+
+# --- callbacks ---------------------------------------------------------------------------------
+
+
+def _keras_callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+def make_callback(on_batch=None, on_epoch=None, stop_event: threading.Event | None = None):
+    """A Keras callback that reports batches/epochs, stops on request and on divergence."""
+    Base = _keras_callback_base()
+
+    class Reporter(Base):
+        def __init__(self):
+            super().__init__()
+            self.diverged_at = None
+
+        def on_train_batch_end(self, batch, logs=None):
+            logs = logs or {}
+            loss = logs.get("loss")
+            if loss is not None and not np.isfinite(loss):
+                self.diverged_at = batch
+                self.model.stop_training = True
+            if on_batch:
+                on_batch(batch, logs)
+            if stop_event is not None and stop_event.is_set():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if on_epoch:
+                on_epoch(epoch, logs or {})
+
+    return Reporter()
+
+
+# --- the trainer ---------------------------------------------------------------------------
+
+
+def make_optimizer(name: str, learning_rate: float, decay_steps: int | None = None):
+    import keras
+
+    if decay_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
+    choices = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
+               "rmsprop": keras.optimizers.RMSprop}
+    if name not in choices:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(choices)}")
+    return choices[name](learning_rate=learning_rate)
+
+
+def prepare(model, images: np.ndarray) -> np.ndarray:
+    """Dataset images shaped for this model's input (zero-padded, e.g. 28 -> 32)."""
+    return data.fit_to_input(images, model.input_shape[1:])
+
+
+def training_arrays(config: TrainConfig, dataset: data.Dataset):
+    x, y = dataset.x_train, dataset.y_train
+    if config.subset:
+        x, y = x[: config.subset], y[: config.subset]
+    n_val = int(len(x) * config.validation_split)
+    if n_val:
+        return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+    return (x, y), None
+
+
+def make_dataset(x, y, batch_size, *, shuffle_seed=None, augment=None):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augment is not None:
+        ds = ds.map(lambda a, b: (augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def new_run_dir(config: TrainConfig, runs_dir=DEFAULT_RUNS_DIR) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir) / f"{stamp}-{config.preset}-{config.dataset}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    history: dict
+    test_accuracy: float
+    test_loss: float
+    stopped_early: bool
+    seconds: float
+
+
+def train(config: TrainConfig, runs_dir=DEFAULT_RUNS_DIR, *, run_dir=None,
+          on_batch=None, on_epoch=None, stop_event=None) -> RunResult:
+    """Train `config`, evaluate on the test set and write the run directory."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    dataset = data.load(config.dataset)
+    model = models.build(config.preset)
+    models.check_input(model, dataset.info.image_shape)
+    (x, y), val = training_arrays(config, dataset)
+    steps = config.epochs * -(-len(x) // config.batch_size)
+    model.compile(
+        optimizer=make_optimizer(config.optimizer, config.learning_rate,
+                                 steps if config.cosine_decay else None),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    augment = make_augmenter(config.seed) if config.augment else None
+    train_ds = make_dataset(prepare(model, x), y, config.batch_size,
+                            shuffle_seed=config.seed, augment=augment)
+    val_ds = make_dataset(prepare(model, val[0]), val[1], 1024) if val else None
+
+    run_dir = Path(run_dir) if run_dir else new_run_dir(config, runs_dir)
+    write_json(run_dir / "config.json", dataclasses.asdict(config))
+    reporter = make_callback(on_batch, on_epoch, stop_event)
+    start = time.perf_counter()
+    fit = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                    callbacks=[reporter], verbose=0)
+    seconds = time.perf_counter() - start
+    if reporter.diverged_at is not None:
+        raise TrainingDiverged(
+            f"the loss became NaN or infinite at batch {reporter.diverged_at + 1}; "
+            f"try a lower learning rate than {config.learning_rate:g}"
+        )
+    history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
+    test_loss, test_acc = evaluate_arrays(model, dataset.x_test, dataset.y_test)
+    models.save(model, run_dir / "model.keras")
+    stopped = bool(stop_event is not None and stop_event.is_set())
+    write_json(run_dir / "history.json", {
+        "history": history, "test_accuracy": test_acc, "test_loss": test_loss,
+        "seconds": seconds, "stopped_early": stopped, "dataset_is_sample": dataset.is_sample,
+    })
+    return RunResult(run_dir, history, test_acc, test_loss, stopped, seconds)
+
+
+def evaluate_arrays(model, x, y, batch_size: int = 1024) -> tuple[float, float]:
+    """(loss, accuracy) of a softmax classifier, computed in numpy from batched outputs."""
+    import tensorflow as tf
+
+    call = tf.function(lambda t: model(t, training=False))
+    x = prepare(model, x)
+    probs = np.concatenate(
+        [call(tf.constant(x[i: i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
+    )
+    p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
+    return float(-np.log(p_true).mean()), float((probs.argmax(1) == y).mean())
+
+
+def evaluate(model, dataset_name: str) -> dict:
+    dataset = data.load(dataset_name)
+    models.check_input(model, dataset.info.image_shape)
+    loss, acc = evaluate_arrays(model, dataset.x_test, dataset.y_test)
+    return {"accuracy": acc, "loss": loss, "n": int(len(dataset.y_test)),
+            "dataset_is_sample": dataset.is_sample}
+
+
+def read_run(run_dir) -> dict:
+    run_dir = Path(run_dir)
+    return {"config": read_json(run_dir / "config.json"),
+            **read_json(run_dir / "history.json")}

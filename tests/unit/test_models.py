@@ -1,0 +1,166 @@
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from cnnviz import models
+
+
+def profiler_flops(model) -> int:
+    """TensorFlow's own float-op count for one example: the independent reference."""
+    spec = tf.TensorSpec((1, *model.input_shape[1:]), tf.float32)
+    graph = convert_variables_to_constants_v2(
+        tf.function(lambda t: model(t, training=False)).get_concrete_function(spec)
+    ).graph
+    opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    opts["output"] = "none"
+    return tf.compat.v1.profiler.profile(graph=graph, options=opts).total_float_ops
+
+
+@pytest.mark.parametrize("name", list(models.BUILDERS))
+def test_preset_summary_matches_keras_params_and_profiler_flops(name):
+    model = models.build(name)
+    s = models.summarize(model)
+    assert s.total_params == model.count_params()
+    assert sum(layer.params for layer in s.layers) == model.count_params()
+    assert s.trainable_params == model.count_params()
+    for layer, info in zip(model.layers[1:], s.layers):
+        assert info.name == layer.name
+        assert info.output_shape == tuple(layer.output.shape[1:])
+        assert info.params == layer.count_params()
+    assert s.flops == profiler_flops(model)
+
+
+@pytest.mark.parametrize("layer", [
+    keras.layers.Conv2D(4, 3, strides=2, padding="same"),
+    keras.layers.Conv2D(6, (3, 5), strides=(1, 2), use_bias=False),
+    keras.layers.DepthwiseConv2D(3),
+    keras.layers.MaxPooling2D(3, strides=2),
+    keras.layers.AveragePooling2D(2, padding="same"),
+    keras.layers.GlobalAveragePooling2D(),
+    keras.layers.BatchNormalization(),
+    keras.layers.Dense(7),
+], ids=lambda layer: layer.__class__.__name__)
+def test_layer_flops_match_the_profiler(layer):
+    inputs = keras.Input((13, 11, 4))
+    model = keras.Model(inputs, layer(inputs))
+    assert models.summarize(model).flops == profiler_flops(model)
+
+
+def test_dilation_does_not_change_the_arithmetic():
+    """TF's profiler counts the padded space-to-batch tensor of a dilated conv, so it is no
+    reference here: a dilated kernel does the same work per output as a dense one."""
+    inputs = keras.Input((13, 11, 4))
+    dilated = keras.Model(inputs, keras.layers.Conv2D(6, (3, 5), dilation_rate=2)(inputs))
+    dense_inputs = keras.Input((11, 7, 4))  # the same (9, 3) output with an undilated kernel
+    dense = keras.Model(dense_inputs, keras.layers.Conv2D(6, (3, 5))(dense_inputs))
+    assert dilated.output.shape == dense.output.shape
+    assert models.summarize(dilated).flops == profiler_flops(dense) == 2 * 9 * 3 * 6 * 15 * 4 + 9 * 3 * 6
+
+
+def test_grouped_conv_counts_as_its_groups_run_separately():
+    """The profiler cannot size grouped convs (it reports 0), so compare with the same work
+    written as one conv per group."""
+    inputs = keras.Input((13, 11, 4))
+    grouped = keras.Model(inputs, keras.layers.Conv2D(8, 3, groups=2)(inputs))
+    halves = [keras.layers.Conv2D(4, 3)(inputs[..., i * 2:(i + 1) * 2]) for i in range(2)]
+    split = keras.Model(inputs, keras.layers.Concatenate()(halves))
+    assert models.summarize(grouped).flops == profiler_flops(split)
+
+
+def test_nested_model_counts_its_inner_layers():
+    inner = models.build("lenet5")
+    inputs = keras.Input((28, 28, 1))
+    outer = keras.Model(inputs, keras.layers.Dense(3)(inner(inputs)))
+    s = models.summarize(outer)
+    assert s.total_params == outer.count_params()
+    assert s.flops == profiler_flops(outer)
+
+
+def test_lenet5_is_exactly_the_tutorial_shape():
+    s = models.summarize(models.build("lenet5"))
+    assert [(x.name, x.type, x.output_shape) for x in s.layers] == [
+        ("conv1", "Conv2D", (24, 24, 6)),
+        ("avgpool1", "AveragePooling2D", (12, 12, 6)),
+        ("conv2", "Conv2D", (8, 8, 16)),
+        ("avgpool2", "AveragePooling2D", (4, 4, 16)),
+        ("flatten", "Flatten", (256,)),
+        ("dense1", "Dense", (120,)),
+        ("dense2", "Dense", (84,)),
+        ("dense3", "Dense", (10,)),
+    ]
+    assert s.total_params == 44_426
+
+
+def test_lenet5_classic_has_the_papers_c5_and_params():
+    s = models.summarize(models.build("lenet5_classic"))
+    assert s.input_shape == (32, 32, 1)
+    assert s.layers[4].output_shape == (1, 1, 120)  # C5: a 5x5 conv that sees the whole S4 map
+    assert s.total_params == 61_706
+
+
+def test_presets_are_functional_with_their_recipes():
+    for name, preset in models.PRESETS.items():
+        model = models.build(name)
+        assert not isinstance(model, keras.Sequential) and model.name == name
+        assert preset.recipe.epochs > 0 and preset.recipe.batch_size > 0
+    assert models.PRESETS["mnist_cnn_small"].recipe == models.Recipe("adam", 1e-3, 15, 128, 0.1)
+    assert models.PRESETS["mnist_cnn"].recipe.optimizer == "rmsprop"
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(models.ModelError, match="lenet5, lenet5_classic"):
+        models.build("resnet")
+
+
+def test_save_then_load_roundtrip_gives_identical_outputs(tmp_path):
+    model = models.build("mnist_cnn_small")
+    path = models.save(model, tmp_path / "m.keras")
+    again = models.load(path)
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(again(x).numpy(), model(x).numpy(), rtol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]  # no temp file left behind
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = models.save(models.build("lenet5"), tmp_path / "m.keras")
+    before = path.read_bytes()
+    broken = models.build("lenet5")
+    monkeypatch.setattr(broken, "save", lambda p: (open(p, "wb").write(b"half"), 1 / 0))
+    with pytest.raises(ZeroDivisionError):
+        models.save(broken, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
+
+
+def test_load_refuses_bad_files_with_clear_messages(tmp_path):
+    with pytest.raises(models.ModelError, match="no model file"):
+        models.load(tmp_path / "missing.keras")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(models.ModelError, match="not a .keras file"):
+        models.load(tmp_path / "notes.txt")
+    (tmp_path / "fake.keras").write_text("not a zip")
+    with pytest.raises(models.ModelError, match="not a zip archive"):
+        models.load(tmp_path / "fake.keras")
+    with zipfile.ZipFile(tmp_path / "empty.keras", "w") as z:
+        z.writestr("readme.txt", "no config here")
+    with pytest.raises(models.ModelError, match="could not be loaded"):
+        models.load(tmp_path / "empty.keras")
+
+
+def test_safe_mode_refuses_a_lambda_layer(tmp_path):
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(10)(keras.layers.Flatten()(keras.layers.Lambda(lambda t: t * 2)(inputs)))
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(models.ModelError, match="could not be loaded"):
+        models.load(path)
+
+
+def test_check_input_names_the_shapes():
+    with pytest.raises(models.ModelError, match=r"\(32, 32, 3\).*28x28x1"):
+        models.check_input(models.build("cifar10_cnn"), (28, 28, 1))
+    models.check_input(models.build("lenet5_classic"), (28, 28, 1))  # padded to 32: fine
