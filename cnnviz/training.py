@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import numpy as np
 from cnnviz import data, models
 from cnnviz.files import read_json, write_json
 
-DEFAULT_RUNS_DIR = Path("runs")
+DEFAULT_RUNS_DIR = Path(os.environ.get("CNNVIZ_RUNS_DIR", "runs"))
 
 
 @dataclass
@@ -228,7 +229,7 @@ def train(config: TrainConfig, runs_dir=DEFAULT_RUNS_DIR, *, run_dir=None,
     reporter = make_callback(on_batch, on_epoch, stop_event)
     start = time.perf_counter()
     fit = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                    callbacks=[reporter], verbose=0)
+                    callbacks=[reporter], verbose=0, shuffle=False)  # tf.data shuffles
     seconds = time.perf_counter() - start
     if reporter.diverged_at is not None:
         raise TrainingDiverged(
@@ -271,3 +272,12 @@ def read_run(run_dir) -> dict:
     run_dir = Path(run_dir)
     return {"config": read_json(run_dir / "config.json"),
             **read_json(run_dir / "history.json")}
+
+
+def list_runs(runs_dir=DEFAULT_RUNS_DIR) -> list[Path]:
+    """Finished runs (those with a saved model), newest first."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    return sorted((p for p in runs_dir.iterdir() if (p / "model.keras").is_file()),
+                  key=lambda p: p.name, reverse=True)

@@ -10,7 +10,7 @@ st.markdown(
 )
 
 st.subheader("Pages")
-for page, what in ui.PAGE_GUIDE or [("Home", "this page")]:
+for page, what in ui.PAGE_GUIDE:
     st.markdown(f"- **{page}**: {what}")
 
 st.subheader("The shipped model")

@@ -1,0 +1,205 @@
+"""Any digit image -> the 28x28 input an MNIST model expects, keeping every stage for display.
+
+MNIST was made by scaling each digit to fit a 20x20 box (keeping its aspect ratio, with
+anti-aliasing) and placing it in 28x28 so that its centre of mass is at the centre. A drawing
+only looks like MNIST to the model after the same steps, so canvas pixels, uploads and the CLI
+all go through `preprocess`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+SIZE, BOX = 28, 20
+MAX_SIDE = 1024  # larger images are reduced first: the result is 28x28 anyway
+INK_THRESHOLD = 0.2  # after normalising to [0, 1]: fainter pixels are paper texture or noise
+MIN_CONTRAST = 0.1
+MIN_INK_SIDE = 0.06  # the ink's bounding box must span this share of the image's longer side
+
+
+@dataclass
+class Result:
+    status: str  # "ok", "blank" or "too_small"
+    message: str = ""
+    inverted: bool = False  # the input was dark ink on a light background
+    stages: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def model_input(self) -> np.ndarray:
+        """(28, 28, 1) float32 in [0, 1], as the training images."""
+        return self.stages["input"][..., None]
+
+
+def to_gray(image) -> np.ndarray:
+    """PIL image or array (HxW, HxWx3, HxWx4; uint8, uint16 or float) -> float32 HxW in [0, 1].
+
+    Transparent pixels are background: RGBA is composited over the colour that contrasts
+    with its opaque pixels, so white ink on a transparent canvas and black ink on a
+    transparent PNG both come out as ink on a plain background.
+    """
+    if isinstance(image, Image.Image):
+        image = pil_to_array(image)
+    a = np.asarray(image)
+    if a.dtype == np.uint8:
+        a = a.astype(np.float32) / 255.0
+    elif a.dtype == np.uint16:  # often 10-12 bit sensor data: stretch to its own range
+        a = a.astype(np.float32) / max(float(a.max()), 1.0)
+    else:
+        a = np.clip(a.astype(np.float32), 0.0, 1.0)
+    if a.ndim == 2:
+        return a
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected a grayscale, RGB or RGBA image, got an array of shape {a.shape}")
+    alpha = a[..., 3] if a.shape[2] == 4 else None
+    rgb = a[..., :3] if a.shape[2] >= 3 else a[..., :1]
+    lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32) if rgb.shape[2] == 3 else rgb[..., 0]
+    if alpha is None or alpha.min() >= 1.0:
+        return lum
+    opaque = alpha > 0.5
+    background = 0.0 if opaque.any() and lum[opaque].mean() > 0.5 else 1.0
+    return lum * alpha + background * (1.0 - alpha)
+
+
+def pil_to_array(img: Image.Image) -> np.ndarray:
+    """Decode any PIL mode (palette, CMYK, 16-bit, ...) to uint8/uint16 L, RGB or RGBA."""
+    img.thumbnail((MAX_SIDE, MAX_SIDE))
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return np.asarray(img, dtype=np.float64).clip(0, 65535).astype(np.uint16)
+    if img.mode == "P" and "transparency" in img.info or img.mode in ("LA", "PA"):
+        img = img.convert("RGBA")
+    elif img.mode not in ("L", "RGB", "RGBA"):
+        img = img.convert("RGB")
+    return np.asarray(img)
+
+
+def reduce(gray: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
+    h, w = gray.shape
+    if max(h, w) <= max_side:
+        return gray
+    scale = max_side / max(h, w)
+    return resize(gray, max(1, round(w * scale)), max(1, round(h * scale)))
+
+
+def resize(gray: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Anti-aliased resize (Pillow's Lanczos scales its support when downsampling)."""
+    out = Image.fromarray(gray.astype(np.float32), mode="F").resize((width, height), Image.LANCZOS)
+    return np.clip(np.asarray(out), 0.0, 1.0)
+
+
+def ink_on_black(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Make ink bright on a zero background; the background is the border's median."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    inverted = background > 0.5
+    ink = (1.0 - gray) if inverted else gray
+    ink = ink - (1.0 - background if inverted else background)
+    peak = float(ink.max())
+    if peak <= 0:
+        return np.zeros_like(gray), inverted
+    ink = np.clip(ink / peak, 0.0, 1.0)
+    ink[ink < INK_THRESHOLD] = 0.0
+    return ink, inverted
+
+
+def fit_box(crop: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Scale so the longer side is `box` pixels, keeping the aspect ratio."""
+    h, w = crop.shape
+    scale = box / max(h, w)
+    small = resize(crop, max(1, round(w * scale)), max(1, round(h * scale)))
+    peak = small.max()
+    return small / peak if peak > 0 else small  # thin pen strokes should still reach full ink
+
+
+def centre_by_mass(digit: np.ndarray, size: int = SIZE) -> np.ndarray:
+    """Place `digit` in a size x size field with its centre of mass at the field's centre."""
+    h, w = digit.shape
+    ys, xs = np.indices(digit.shape)
+    total = digit.sum()
+    cy, cx = (ys * digit).sum() / total, (xs * digit).sum() / total
+    centre = (size - 1) / 2
+    top, left = int(round(centre - cy)), int(round(centre - cx))
+    out = np.zeros((size, size), np.float32)
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + h, size), min(left + w, size)
+    out[y0:y1, x0:x1] = digit[y0 - top:y1 - top, x0 - left:x1 - left]
+    return out
+
+
+def preprocess(image) -> Result:
+    gray = reduce(to_gray(image))
+    if gray.size == 0 or float(gray.max() - gray.min()) < MIN_CONTRAST:
+        return Result("blank", "Nothing drawn yet: draw a digit from 0 to 9.")
+    ink, inverted = ink_on_black(gray)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return Result("blank", "Nothing drawn yet: draw a digit from 0 to 9.")
+    stages = {"raw": resize(ink, SIZE, SIZE)}
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    span = max(crop.shape) / max(gray.shape)
+    if span < MIN_INK_SIDE or max(crop.shape) < 4:
+        return Result("too_small", "That is too small to read: draw the digit larger, "
+                      "filling most of the box.", inverted, stages)
+    stages["cropped"] = crop
+    stages["box"] = fit_box(crop)
+    stages["input"] = centre_by_mass(stages["box"])
+    return Result("ok", "", inverted, stages)
+
+
+STAGE_TITLES = {
+    "raw": "Raw, shrunk to 28×28",
+    "cropped": "Cropped to the ink",
+    "box": "Fit into 20×20",
+    "input": "Centred by mass: model input",
+}
+
+
+# --- image files ---------------------------------------------------------------------------
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # a bigger image is a decompression bomb, not a photo of a digit
+
+
+class ImageError(ValueError):
+    """An upload that is not a usable image; the message says what to do."""
+
+
+def open_image(raw: bytes, name: str = "the file") -> Image.Image:
+    """Decode an uploaded file: first frame of animations, EXIF rotation applied."""
+    import io
+    import warnings
+
+    from PIL import ImageOps, UnidentifiedImageError
+
+    if not raw:
+        raise ImageError(f"{name} is empty: choose a PNG or JPEG image of a digit.")
+    if len(raw) > MAX_BYTES:
+        raise ImageError(f"{name} is {len(raw) / 2**20:.0f} MB; the limit is "
+                         f"{MAX_BYTES // 2**20} MB. Use a smaller image.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))
+            if img.width * img.height > MAX_PIXELS:
+                raise ImageError(f"{name} is {img.width}x{img.height} pixels, too large to "
+                                 "open safely; scale it below 50 megapixels.")
+            img.seek(0)
+            img.load()
+            img = ImageOps.exif_transpose(img)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name} declares an enormous size (a decompression bomb); "
+                         "it was not opened.") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name} is not an image Pillow can read: use PNG, JPEG, GIF, "
+                         "BMP, WebP or TIFF.") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageError(f"{name} is damaged or truncated ({err}); try saving it again.") from None
+    return img

@@ -1,0 +1,68 @@
+import numpy as np
+import streamlit as st
+
+from cnnviz import explain, plots, preprocess, ui
+
+st.title("Draw a digit")
+st.caption("White ink on black, like MNIST. The network classifies it as you draw; below, "
+           "every step from your pixels to its answer.")
+label, probe = ui.model_picker("draw_model")
+
+left, right = st.columns([1, 1.4], gap="large")
+with left:
+    source = st.segmented_control("Input", ["Draw", "Upload", "MNIST test digit"],
+                                  default="Draw", key="draw_source") or "Draw"
+    truth = None
+    if source == "Draw":
+        width = st.slider("Brush width", 8, 40, 18, key="draw_brush")
+        image = ui.canvas("draw_canvas", width)
+        st.caption("Undo, redo and clear are in the canvas toolbar.")
+    elif source == "Upload":
+        image = ui.uploaded_digit("draw_upload")
+    else:
+        image, truth = ui.random_test_digit("draw_mnist_index")
+
+result = preprocess.preprocess(image) if image is not None else None
+with right:
+    if probe is None:
+        st.stop()
+    if result is None or result.status == "blank":
+        st.info("Draw a digit from 0 to 9 on the canvas: the prediction appears here.",
+                icon=":material/draw:")
+        st.stop()
+    if result.status == "too_small":
+        st.warning(result.message, icon=":material/zoom_in:")
+        st.stop()
+    probs, maps = probe(result.model_input)
+    digit = int(np.argmax(probs))
+    c1, c2 = st.columns(2)
+    c1.metric("Prediction", digit)
+    c2.metric("Confidence", f"{probs[digit]:.1%}")
+    if explain.is_unsure(probs):
+        runner_up = int(np.argsort(probs)[-2])
+        st.warning(f"Unsure: {probs[digit]:.0%} for {digit}, {probs[runner_up]:.0%} for "
+                   f"{runner_up}. Try drawing it larger or more clearly.", icon=":material/help:")
+    if truth is not None:
+        (st.success if truth == digit else st.error)(f"The label is {truth}.")
+    st.plotly_chart(plots.probability_bars(probs, [str(d) for d in range(10)]),
+                    key="draw_probs", width="stretch")
+    st.caption(f"Model: {label}")
+st.session_state["drawing"] = result.model_input[..., 0]  # the Conv and Pool labs start from it
+
+st.subheader("From pixels to model input")
+st.markdown(
+    "As MNIST was made: the ink is " + ("inverted (it was dark on light), " if result.inverted
+                                        else "") +
+    "cropped to its bounding box, scaled to fit 20×20 keeping its shape, then placed in 28×28 "
+    "so that its centre of mass is at the centre. Hover to see the values the network reads."
+)
+st.plotly_chart(plots.stages_strip(result.stages, preprocess.STAGE_TITLES),
+                key="draw_stages", width="stretch")
+
+st.subheader("Feature maps")
+st.caption("What each convolution and pooling layer computes from this input: brighter is a "
+           "stronger response. Colours are shared within a layer.")
+tabs = st.tabs([f"{name} {m.shape[0]}×{m.shape[1]}×{m.shape[2]}" for name, m in maps.items()])
+for tab, (name, fmap) in zip(tabs, maps.items()):
+    with tab:
+        st.plotly_chart(plots.feature_maps(fmap), key=f"draw_maps_{name}", width="stretch")

@@ -1,0 +1,50 @@
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import explain, models, preprocess
+from tests.conftest import ROOT, requires_data
+
+
+def draw_page() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages/draw.py"), default_timeout=120).run()
+
+
+def test_empty_canvas_gives_a_hint_and_no_prediction():
+    at = draw_page()
+    assert not at.exception
+    assert "Draw a digit from 0 to 9" in at.info[0].value
+    assert not [m for m in at.metric if m.label == "Prediction"]
+    assert at.selectbox(key="draw_model").value == "LeNet-5 (shipped)"
+
+
+@requires_data
+def test_mnist_test_digit_is_classified_as_keras_computes():
+    at = draw_page()
+    at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
+    assert not at.exception
+    index = at.session_state["draw_mnist_index"]
+    from cnnviz import data
+
+    image = data.load("mnist").x_test[index, ..., 0]
+    model = models.load(models.SHIPPED_MODEL)
+    x = preprocess.preprocess(image).model_input
+    expected = model(x[None], training=False).numpy()[0]  # Keras itself, not our probe
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Prediction"] == str(int(np.argmax(expected)))
+    assert metrics["Confidence"] == f"{expected.max():.1%}"
+    np.testing.assert_allclose(at.session_state["drawing"], x[..., 0])
+    # one heatmap tab per conv/pooling layer, named with its shape
+    labels = [t.label for t in at.tabs]
+    assert labels == [f"{layer.name} {'×'.join(map(str, layer.output.shape[1:]))}"
+                      for layer in explain.map_layers(model)]
+
+
+@requires_data
+def test_next_test_digit_button_changes_the_digit():
+    at = draw_page()
+    at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
+    seen = {at.session_state["draw_mnist_index"]}
+    for _ in range(3):
+        at.button(key="draw_mnist_index_next").click().run()
+        seen.add(at.session_state["draw_mnist_index"])
+    assert len(seen) > 1 and not at.exception

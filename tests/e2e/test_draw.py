@@ -1,0 +1,51 @@
+"""Draw digits with the mouse on the real canvas in Chromium and read the prediction."""
+
+import math
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, screenshot, visible, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def one(cx, cy):
+    return [(cx + 6, cy - 90), (cx + 2, cy - 30), (cx - 2, cy + 30), (cx - 6, cy + 90)]
+
+
+def zero(cx, cy):
+    return [(cx + 55 * math.sin(t / 24 * 2 * math.pi), cy - 85 * math.cos(t / 24 * 2 * math.pi))
+            for t in range(25)]
+
+
+def draw(page, path_fn):
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    points = path_fn(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=4)
+    page.mouse.up()
+
+
+def prediction(page) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
+    metric.wait_for(timeout=30_000)
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+@pytest.mark.parametrize("digit, path_fn", [("1", one), ("0", zero)])
+def test_drawing_a_digit_with_the_mouse_is_classified(page, app_url, digit, path_fn):
+    page.goto(app_url)
+    wait_for_app(page)
+    visible(page, "Draw a digit from 0 to 9")  # the hint before a stroke
+    draw(page, path_fn)
+    wait_for_app(page)
+    assert prediction(page) == digit
+    assert_no_exception(page)
+    visible(page, "From pixels to model input")
+    page.locator('[data-testid="stPlotlyChart"]').nth(2).wait_for()  # probs, stages, maps
+    if digit == "0":
+        page.set_viewport_size({"width": 1400, "height": 1500})
+        wait_for_app(page)
+        screenshot(page, "draw")

@@ -1,0 +1,33 @@
+import pytest
+
+from cnnviz import ui
+from tests.e2e.conftest import assert_no_exception, screenshot, visible, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def url_path(script: str) -> str:
+    return script.split("/")[-1].removesuffix(".py")
+
+
+@pytest.mark.parametrize("script, title", [(p, t) for p, t, _, _ in ui.PAGES])
+def test_every_page_renders_without_exception(page, app_url, script, title):
+    target = app_url if script == ui.PAGES[0][0] else f"{app_url}/{url_path(script)}"
+    page.goto(target)
+    wait_for_app(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for _, other, _, _ in ui.PAGES:
+        nav.get_by_text(other, exact=True).wait_for(state="visible")
+    assert_no_exception(page)
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    wait_for_app(page)
+    screenshot(page, f"page-{url_path(script)}")
+
+
+def test_about_page_shows_model_card_metrics(page, app_url):
+    page.goto(f"{app_url}/home")
+    wait_for_app(page)
+    visible(page, "The shipped model")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    metric.wait_for(state="visible")
+    assert metric.inner_text().strip().endswith("%")

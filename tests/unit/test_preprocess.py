@@ -1,0 +1,160 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from cnnviz import preprocess
+from bench.drawn_digits import redraw
+
+
+def stroke(h=280, w=280, dark_on_light=False):
+    """A slanted bar with a hook: an asymmetric shape whose centre of mass is off its box."""
+    img = np.zeros((h, w), np.float32)
+    img[int(h * .2):int(h * .8), int(w * .55):int(w * .62)] = 1.0
+    img[int(h * .2):int(h * .27), int(w * .3):int(w * .62)] = 1.0
+    return 1.0 - img if dark_on_light else img
+
+
+def check_mnist_like(result):
+    assert result.ok, result.message
+    x = result.stages["input"]
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() == pytest.approx(1.0)
+    cy, cx = ndimage.center_of_mass(x)
+    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+    rows, cols = np.nonzero(x)
+    assert np.ptp(rows) + 1 <= 20 and np.ptp(cols) + 1 <= 20
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 >= 19  # the longer side fills the box
+    assert result.model_input.shape == (28, 28, 1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_drawn_digits_come_out_centred_in_a_20px_box(seed):
+    from cnnviz import data
+
+    rng = np.random.default_rng(seed)
+    digit = data.load_sample("mnist").x_test[seed * 37, ..., 0]
+    check_mnist_like(preprocess.preprocess(redraw(digit, rng)))
+
+
+def test_polarity_is_detected_and_both_give_the_same_input():
+    light = preprocess.preprocess(stroke())
+    dark = preprocess.preprocess(stroke(dark_on_light=True))
+    assert not light.inverted and dark.inverted
+    np.testing.assert_allclose(light.stages["input"], dark.stages["input"], atol=1e-6)
+    check_mnist_like(dark)
+
+
+def test_rgba_canvas_and_transparent_png_match_grayscale():
+    gray = stroke()
+    u8 = (gray * 255).astype(np.uint8)
+    # canvas with a black background: opaque everywhere
+    canvas = np.dstack([u8, u8, u8, np.full_like(u8, 255)])
+    # white ink on transparency, and black ink on transparency
+    white_on_clear = np.dstack([np.full_like(u8, 255)] * 3 + [u8])
+    black_on_clear = np.dstack([np.zeros_like(u8)] * 3 + [u8])
+    want = preprocess.preprocess(gray).stages["input"]
+    for rgba in (canvas, white_on_clear, black_on_clear):
+        np.testing.assert_allclose(preprocess.preprocess(rgba).stages["input"], want, atol=1e-2)
+
+
+def test_faint_noise_is_removed():
+    rng = np.random.default_rng(0)
+    noisy = np.clip(stroke() + rng.uniform(0, 0.12, (280, 280)), 0, 1)
+    clean = preprocess.preprocess(stroke()).stages["input"]
+    np.testing.assert_allclose(preprocess.preprocess(noisy).stages["input"], clean, atol=0.1)
+
+
+@pytest.mark.parametrize("image", [
+    np.zeros((280, 280)), np.full((280, 280), 255, np.uint8), np.zeros((1, 1)),
+    np.full((1, 1), 0.5), np.zeros((280, 280, 4), np.uint8),
+], ids=["black", "white", "1x1 black", "1x1 grey", "transparent"])
+def test_blank_images_give_no_input(image):
+    result = preprocess.preprocess(image)
+    assert result.status == "blank" and "draw a digit" in result.message
+    assert not result.stages
+
+
+def test_a_dot_is_too_small():
+    img = np.zeros((280, 280), np.float32)
+    img[140:146, 140:146] = 1.0
+    result = preprocess.preprocess(img)
+    assert result.status == "too_small" and "larger" in result.message
+
+
+def test_huge_input_is_reduced_first():
+    big = np.zeros((10_000, 10_000), np.uint8)
+    big[2000:8000, 4500:5500] = 255
+    result = preprocess.preprocess(big)
+    check_mnist_like(result)
+    assert max(result.stages["cropped"].shape) <= preprocess.MAX_SIDE
+
+
+def test_uint16_and_float_inputs():
+    g = stroke()
+    want = preprocess.preprocess(g).stages["input"]
+    np.testing.assert_allclose(preprocess.preprocess((g * 65535).astype(np.uint16)).stages["input"], want, atol=1e-3)
+    np.testing.assert_allclose(preprocess.preprocess(g.astype(np.float64)).stages["input"], want, atol=1e-6)
+
+
+def encode(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def test_image_files_in_many_modes_decode_to_the_same_digit():
+    base = Image.fromarray((stroke(120, 120) * 255).astype(np.uint8))
+    want = preprocess.preprocess(np.asarray(base)).stages["input"]
+    variants = {
+        "png-L": encode(base, "PNG"),
+        "jpeg-RGB": encode(base.convert("RGB"), "JPEG", quality=95),
+        "tiff-CMYK": encode(base.convert("CMYK"), "TIFF"),
+        "png-16bit": encode(Image.fromarray(np.asarray(base).astype(np.uint16) * 257), "PNG"),
+        "png-12bit": encode(Image.fromarray(np.asarray(base).astype(np.uint16) * 16), "PNG"),
+        "gif-animated": encode(base.convert("P"), "GIF", save_all=True,
+                               append_images=[Image.new("P", base.size)]),
+    }
+    for name, raw in variants.items():
+        arr = preprocess.pil_to_array(preprocess.open_image(raw, name))
+        got = preprocess.preprocess(arr).stages["input"]
+        assert np.abs(got - want).max() < 0.2, name
+
+
+def test_palette_with_alpha_uses_transparency():
+    img = Image.new("P", (60, 60), 0)
+    img.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    img.paste(1, (25, 10, 35, 50))
+    raw = encode(img, "PNG", transparency=0)  # white background is transparent
+    arr = preprocess.pil_to_array(preprocess.open_image(raw, "p.png"))
+    assert arr.shape[-1] == 4
+    check_mnist_like(preprocess.preprocess(arr))
+
+
+def test_exif_rotation_is_applied():
+    img = Image.new("L", (80, 40), 0)
+    img.paste(255, (5, 15, 75, 25))  # a horizontal bar
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° on display
+    opened = preprocess.open_image(encode(img, "JPEG", exif=exif), "r.jpg")
+    assert opened.size == (40, 80)
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "is empty"),
+    (b"this is not an image", "not an image"),
+    (encode(Image.new("L", (64, 64), 255), "PNG")[:60], "damaged or truncated"),
+    (encode(Image.new("L", (64, 64), 255), "JPEG")[:200], "damaged or truncated"),
+])
+def test_bad_files_raise_clear_messages(raw, message):
+    with pytest.raises(preprocess.ImageError, match=message):
+        preprocess.open_image(raw, "upload")
+
+
+def test_decompression_bomb_is_refused():
+    bomb = encode(Image.new("1", (12_000, 12_000)), "PNG")  # tiny file, 144 Mpx
+    assert len(bomb) < 100_000
+    with pytest.raises(preprocess.ImageError, match="too large|decompression bomb"):
+        preprocess.open_image(bomb, "bomb.png")
