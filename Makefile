@@ -14,7 +14,7 @@ endif
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test unit app e2e clean keras-home
+.PHONY: run test unit app e2e bench clean keras-home
 
 # Rebuilt when requirements/constraints change, or when the venv is missing, broken or was made
 # by another Python version.
@@ -43,6 +43,10 @@ app: $(STAMP) keras-home
 
 e2e: $(STAMP) keras-home
 	$(PY) -m pytest tests/e2e
+
+bench: $(STAMP) keras-home
+	$(PY) -m bench.predict_path
+	$(PY) -m bench.drawn_digits
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

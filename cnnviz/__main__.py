@@ -1,4 +1,4 @@
-"""Command line: python -m cnnviz {summary,train,evaluate} ... (--json for machines).
+"""Command line: python -m cnnviz {summary,train,evaluate,predict} ... (--json for machines).
 
 Errors a user can fix (unknown preset, missing or broken model file, wrong input shape) print
 one line on stderr and exit with code 2; progress bars go to stderr so --json output stays clean.
@@ -134,6 +134,60 @@ def cmd_evaluate(args) -> None:
                        + (" (bundled sample)" if result["dataset_is_sample"] else ""))
 
 
+# --- predict ----------------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def image_paths(paths) -> list[Path]:
+    """Files as given; directories expanded to the images they hold, sorted."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            out.append(p)
+    return out
+
+
+def predict_one(probe, path: Path) -> dict:
+    from cnnviz import preprocess
+
+    try:
+        raw = path.read_bytes()
+        img = preprocess.open_image(raw, path.name)
+        result = preprocess.preprocess(preprocess.pil_to_array(img))
+    except (OSError, preprocess.ImageError) as err:
+        return {"path": str(path), "error": str(err)}
+    if not result.ok:
+        return {"path": str(path), "error": result.message}
+    probs = probe.probabilities(result.model_input)
+    label = int(probs.argmax())
+    return {"path": str(path), "label": label, "confidence": float(probs[label]),
+            "probs": [float(p) for p in probs]}
+
+
+def cmd_predict(args) -> None:
+    from cnnviz import explain
+
+    model = models.load(args.model)
+    models.check_input(model, (28, 28, 1))
+    probe = explain.Probe(model)
+    paths = image_paths(args.paths)
+    if not paths:
+        raise UserError("no images found in " + ", ".join(args.paths))
+    lines = [predict_one(probe, p) for p in paths]
+    for line in lines:
+        if args.json:
+            print(json.dumps(line))
+        elif "error" in line:
+            print(f"{line['path']}: error: {line['error']}")
+        else:
+            print(f"{line['path']}: {line['label']} ({line['confidence']:.1%})")
+    if all("error" in line for line in lines):
+        raise UserError("none of the images could be read")
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -164,6 +218,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs", help="folder for run directories (default runs/)")
     t.add_argument("--export", help="also copy the model here and write its JSON model card")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    pr = command("predict", cmd_predict, "classify digit images (files or folders)")
+    pr.add_argument("paths", nargs="+", help="image files or folders of images")
+    pr.add_argument("--model", default=str(models.SHIPPED_MODEL), help="a .keras file")
 
     e = command("evaluate", cmd_evaluate, "test accuracy and loss of a .keras model")
     e.add_argument("model", help="a .keras file")

@@ -47,6 +47,11 @@ def to_gray(image) -> np.ndarray:
     if isinstance(image, Image.Image):
         image = pil_to_array(image)
     a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 4 and a.dtype == np.uint8 and a[..., 3].min() == 255:
+        a = a[..., :3]  # an opaque canvas: alpha carries nothing
+    if a.ndim == 3 and a.shape[2] == 3 and (a[..., 0] == a[..., 1]).all() \
+            and (a[..., 1] == a[..., 2]).all():
+        a = a[..., 0]  # grey stored as RGB (the canvas): skip the luminance product
     if a.dtype == np.uint8:
         a = a.astype(np.float32) / 255.0
     elif a.dtype == np.uint16:  # often 10-12 bit sensor data: stretch to its own range
@@ -87,9 +92,9 @@ def reduce(gray: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
     return resize(gray, max(1, round(w * scale)), max(1, round(h * scale)))
 
 
-def resize(gray: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Anti-aliased resize (Pillow's Lanczos scales its support when downsampling)."""
-    out = Image.fromarray(gray.astype(np.float32), mode="F").resize((width, height), Image.LANCZOS)
+def resize(gray: np.ndarray, width: int, height: int, method=Image.LANCZOS) -> np.ndarray:
+    """Anti-aliased resize (Pillow's filters scale their support when downsampling)."""
+    out = Image.fromarray(gray.astype(np.float32), mode="F").resize((width, height), method)
     return np.clip(np.asarray(out), 0.0, 1.0)
 
 
@@ -140,7 +145,7 @@ def preprocess(image) -> Result:
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         return Result("blank", "Nothing drawn yet: draw a digit from 0 to 9.")
-    stages = {"raw": resize(ink, SIZE, SIZE)}
+    stages = {"raw": resize(ink, SIZE, SIZE, Image.BOX)}  # for display only: the cheap filter
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     span = max(crop.shape) / max(gray.shape)
     if span < MIN_INK_SIDE or max(crop.shape) < 4:

@@ -90,3 +90,39 @@ def test_train_writes_a_run_directory_and_prints_json(tmp_path):
     assert isinstance(keras.models.load_model(run / "model.keras"), keras.Model)
     config = json.loads((run / "config.json").read_text())
     assert config["subset"] == 512 and config["optimizer"] == "adam"
+
+
+def test_predict_json_lines_for_files_and_a_folder_with_a_bad_file(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from bench.drawn_digits import redraw
+    from cnnviz import data, preprocess
+
+    sample = data.load_sample("mnist")
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    drawings = {}
+    for i in range(3):
+        img = redraw(sample.x_test[i * 100, ..., 0], rng)
+        drawings[f"d{i}.png"] = img
+        Image.fromarray(img).save(folder / f"d{i}.png")
+    (folder / "broken.png").write_bytes(b"not a png")
+    proc = cli("predict", str(folder), "--json", check_rc=0)
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["path"].split("/")[-1] for line in lines] == ["broken.png", "d0.png", "d1.png", "d2.png"]
+    assert "error" in lines[0] and "not an image" in lines[0]["error"]
+    model = models.load(models.SHIPPED_MODEL)
+    for line in lines[1:]:
+        x = preprocess.preprocess(drawings[line["path"].split("/")[-1]]).model_input
+        expected = model(x[None], training=False).numpy()[0]
+        np.testing.assert_allclose(line["probs"], expected, rtol=1e-4, atol=1e-6)
+        assert line["label"] == int(expected.argmax())
+        assert line["confidence"] == pytest.approx(float(expected.max()), rel=1e-5)
+
+
+def test_predict_exits_2_when_nothing_could_be_read(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"junk")
+    proc = cli("predict", str(tmp_path / "a.png"), str(tmp_path / "missing.png"), "--json", check_rc=2)
+    assert len(proc.stdout.splitlines()) == 2 and "none of the images" in proc.stderr

@@ -1,0 +1,55 @@
+"""The Draw page's server work for one drawing vs a bare compiled call of the same model.
+
+Path: preprocess a 280x280 RGBA canvas + class probabilities + every feature map (one Probe
+call). Reference: `tf.function(model)` on an already-prepared 28x28 input. Prints the ratio of
+medians and the path's p95 in ms. Run: python -m bench.predict_path
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def timings(fn, n: int) -> np.ndarray:
+    for _ in range(20):
+        fn()
+    out = np.empty(n)
+    for i in range(n):
+        t = time.perf_counter()
+        fn()
+        out[i] = time.perf_counter() - t
+    return out * 1000
+
+
+def main(n: int = 300) -> dict:
+    import tensorflow as tf
+
+    from bench.drawn_digits import redraw
+    from cnnviz import data, explain, models, preprocess
+
+    model = models.load(models.SHIPPED_MODEL)
+    probe = explain.Probe(model)
+    rng = np.random.default_rng(0)
+    ink = redraw(data.load_sample("mnist").x_test[0, ..., 0], rng, dark_on_light=False)
+    canvas = np.dstack([ink, ink, ink, np.full_like(ink, 255)])  # what st_canvas returns
+    x = preprocess.preprocess(canvas).model_input[None]
+    bare = tf.function(lambda t: model(t, training=False))
+
+    path_ms = timings(lambda: probe(preprocess.preprocess(canvas).model_input), n)
+    bare_ms = timings(lambda: bare(x).numpy(), n)
+    result = {
+        "path_median_ms": float(np.median(path_ms)), "path_p95_ms": float(np.percentile(path_ms, 95)),
+        "bare_median_ms": float(np.median(bare_ms)),
+    }
+    result["ratio"] = result["path_median_ms"] / result["bare_median_ms"]
+    print(f"draw -> predict path: median {result['path_median_ms']:.2f} ms, "
+          f"p95 {result['path_p95_ms']:.2f} ms (goal <= 20 ms)")
+    print(f"bare compiled call:   median {result['bare_median_ms']:.2f} ms")
+    print(f"ratio path / bare:    {result['ratio']:.2f}x (goal <= 1.3x)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
