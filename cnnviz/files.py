@@ -16,6 +16,7 @@ def atomic_path(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; the final file is an ordinary one
     try:
         yield tmp
         os.replace(tmp, path)
