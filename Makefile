@@ -47,6 +47,7 @@ e2e: $(STAMP) keras-home
 bench: $(STAMP) keras-home
 	$(PY) -m bench.predict_path
 	$(PY) -m bench.drawn_digits
+	$(PY) -m bench.conv_speed
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
