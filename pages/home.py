@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import plots, ui
+from cnnviz import data, plots, ui
 
 st.title("cnnviz: how convolutional networks see")
 st.markdown(
@@ -29,7 +29,7 @@ else:
 
 st.subheader("The data it learns from")
 name = st.segmented_control("Dataset", ["mnist", "fashion_mnist"], default="mnist",
-                            format_func=lambda n: ui.data.info(n).title, key="home_dataset")
+                            format_func=lambda n: data.info(n).title, key="home_dataset")
 sample = ui.bundled_sample(name or "mnist")
 rng = np.random.default_rng(0)
 idx = rng.choice(len(sample.y_test), 20, replace=False)
