@@ -136,11 +136,10 @@ def cmd_evaluate(args) -> None:
 
 # --- predict ----------------------------------------------------------------------------------
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-
-
 def image_paths(paths) -> list[Path]:
     """Files as given; directories expanded to the images they hold, sorted."""
+    from cnnviz.preprocess import IMAGE_SUFFIXES
+
     out = []
     for p in map(Path, paths):
         if p.is_dir():

@@ -167,6 +167,7 @@ STAGE_TITLES = {
 
 # --- image files ---------------------------------------------------------------------------
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a bigger image is a decompression bomb, not a photo of a digit
 

@@ -99,22 +99,27 @@ def _mtime(path: str) -> float:
 
 
 def _add_uploaded_model(upload, key: str) -> None:
+    """Validate an uploaded model once (through the cached probe) and remember the verdict,
+    so reruns neither reload it nor write it to disk again."""
     import tempfile
     from pathlib import Path
 
     uploaded = st.session_state.setdefault("uploaded_models", {})
+    rejected = st.session_state.setdefault("rejected_models", {})
     if upload.name in uploaded:
         return
-    folder = Path(tempfile.mkdtemp(prefix="cnnviz-upload-"))
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getvalue())
-    try:
-        models.check_input(models.load(path), (28, 28, 1))
-    except models.ModelError as err:
-        st.sidebar.error(f"{err}")
-        return
-    uploaded[upload.name] = str(path)
-    st.session_state[key] = f"Upload {upload.name}"
+    if upload.name not in rejected:
+        path = Path(tempfile.mkdtemp(prefix="cnnviz-upload-")) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            probe(str(path), _mtime(str(path)))
+        except models.ModelError as err:
+            rejected[upload.name] = str(err)
+        else:
+            uploaded[upload.name] = str(path)
+            st.session_state[key] = f"Upload {upload.name}"
+            return
+    st.error(rejected[upload.name])
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -135,7 +140,7 @@ def uploaded_digit(key: str):
     from cnnviz import preprocess
 
     upload = st.file_uploader("Photo or scan of one digit",
-                              type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+                              type=[suffix[1:] for suffix in preprocess.IMAGE_SUFFIXES],
                               key=key)
     if upload is None:
         return None
