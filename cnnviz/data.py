@@ -7,6 +7,7 @@ teaching views never have to guess a layout.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,21 @@ def load(name: str) -> Dataset:
         to_nhwc_float(x_test),
         np.asarray(y_test, dtype=np.int64).reshape(-1),
     )
+
+
+# Chelsea the cat, from scikit-image's sample data: CC0 by the photographer, Stefan van der Walt.
+SAMPLE_PHOTO = SAMPLE_DIR / "chelsea.png"
+
+
+def available(name: str) -> bool:
+    """Whether a dataset can be loaded without a download: bundled sample or Keras cache."""
+    if info(name).has_sample:
+        return True
+    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+    return any(cache.glob(f"{KERAS_CACHE_NAMES.get(name, name)}*"))
+
+
+KERAS_CACHE_NAMES = {"cifar10": "cifar-10-batches-py"}
 
 
 def sample_path(name: str) -> Path:

@@ -109,24 +109,40 @@ def conv2d(x, kernel, *, stride=1, padding="valid", dilation=1, boundary="zeros"
     """
     x3, k3 = _as_hwc(x, kernel)
     g = geometry(x3.shape, k3.shape[:2], stride, padding, dilation)
-    xp = _pad(x3, g.pads, boundary)
     (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out
-    single = xp.shape[2] == 1
-    if single:
-        xp = xp[..., 0]
-    out, scratch = np.zeros((oh, ow)), np.empty((oh, ow))
-    # One strided slice per kernel tap: kh*kw vectorised multiply-adds over the whole output,
-    # into preallocated buffers (allocation would cost as much as the arithmetic).
-    for a in range(k3.shape[0]):
-        for b in range(k3.shape[1]):
-            tap = xp[a * dh: a * dh + sh * (oh - 1) + 1: sh,
-                     b * dw: b * dw + sw * (ow - 1) + 1: sw]
-            if single:
-                np.multiply(tap, k3[a, b, 0], out=scratch)
+    (top, bottom), (left, right) = g.pads
+    height, width, channels = x3.shape[0] + top + bottom, x3.shape[1] + left + right, x3.shape[2]
+    # Work on the padded image as one long row: the tap (a, b) of every output cell is then the
+    # same contiguous slice shifted by a*dh*width + b*dw, so each tap is one fast vectorised
+    # multiply-add. Cells that wrap past a row's end are computed and thrown away (a few
+    # columns); strides are taken afterwards. Few large temporaries: each costs page faults.
+    rows = (oh - 1) * sh + 1
+    n = rows * width
+    flat = np.zeros((height * width + (k3.shape[1] - 1) * dw, channels))
+    padded = flat[:height * width].reshape(height, width, channels)
+    if boundary == "zeros":
+        padded[top: top + x3.shape[0], left: left + x3.shape[1]] = x3
+    else:
+        padded[:] = _pad(x3, g.pads, boundary)
+    out = np.empty(n)
+    scratch = np.empty(min(_BLOCK, n))
+    taps = [(a * dh * width + b * dw, k3[a, b]) for a in range(k3.shape[0])
+            for b in range(k3.shape[1])]
+    for start in range(0, n, _BLOCK):  # blocks that stay in cache while every tap is added
+        stop = min(start + _BLOCK, n)
+        for t, (shift, weights) in enumerate(taps):
+            target = out[start:stop] if t == 0 else scratch[: stop - start]
+            tap = flat[start + shift: stop + shift]
+            if channels == 1:
+                np.multiply(tap[:, 0], weights[0], out=target)
             else:
-                np.matmul(tap, k3[a, b], out=scratch)
-            out += scratch
-    return out
+                np.matmul(tap, weights, out=target)
+            if t:
+                out[start:stop] += target
+    return out.reshape(rows, width)[::sh, : (ow - 1) * sw + 1: sw]
+
+
+_BLOCK = 65536
 
 
 def conv_window(x, kernel, i: int, j: int, *, stride=1, padding="valid", dilation=1,
@@ -196,3 +212,37 @@ def pool_window(x, size, i: int, j: int, *, stride=None, padding="valid", mode="
     else:
         value, chosen = float(window.mean()), None
     return {"rows": rows, "cols": cols, "window": window, "value": value, "argmax": chosen}
+
+
+def size_formula(n: int, k: int, stride: int = 1, dilation: int = 1, padding="valid") -> str:
+    """The output-size formula with this axis' numbers filled in, ending in its value."""
+    before, after = pad_amounts(n, k, stride, dilation, padding)
+    out = output_size(n, k, stride, dilation, padding)
+    return (f"⌊({n} + {before} + {after} − {dilation}·({k}−1) − 1) / {stride}⌋ + 1 = {out}")
+
+
+def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Move a 2-D map down by dy and right by dx pixels, filling with zeros."""
+    out = np.zeros_like(x)
+    h, w = x.shape[:2]
+    out[max(dy, 0): h + min(dy, 0), max(dx, 0): w + min(dx, 0)] = \
+        x[max(-dy, 0): h - max(dy, 0), max(-dx, 0): w - max(dx, 0)]
+    return out
+
+
+def relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    """Mean absolute change as a share of the mean absolute value (0 = identical)."""
+    scale = float(np.abs(before).mean())
+    return float(np.abs(after - before).mean()) / scale if scale > 0 else 0.0
+
+
+def shift_robustness(x: np.ndarray, pixels: int, size, *, stride=None, padding="valid",
+                     mode="max") -> tuple[float, float]:
+    """How much a map and its pooled version change when the input moves `pixels` right.
+
+    Pooling summarises each window, so a small move inside a window changes its output
+    little: the second number is usually well below the first."""
+    moved = shift(x, 0, pixels)
+    pool = dict(stride=stride, padding=padding, mode=mode)
+    return (relative_change(x, moved),
+            relative_change(pool2d(x, size, **pool), pool2d(moved, size, **pool)))

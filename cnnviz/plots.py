@@ -98,3 +98,121 @@ def feature_maps(fmap: np.ndarray, max_channels: int = 32) -> go.Figure:
     return heatmap_grid(maps, [f"#{i}" for i in range(channels)], cols=min(channels, 8),
                         cell_px=90, colorscale="Viridis", zmin=lo, zmax=hi if hi > lo else lo + 1,
                         hover="%{z:.3f}")
+
+
+# --- Convolution and pooling labs ------------------------------------------------------------
+
+HIGHLIGHT = "#f58518"
+
+
+def _value_scale(a: np.ndarray) -> dict:
+    """Signed values on a diverging scale centred at 0; non-negative ones on grey."""
+    lo, hi = float(np.min(a)), float(np.max(a))
+    if lo < 0:
+        bound = max(-lo, hi, 1e-12)
+        return dict(colorscale="RdBu_r", zmin=-bound, zmax=bound)
+    return dict(colorscale="gray", zmin=0.0, zmax=hi if hi > 0 else 1.0)
+
+
+def _map_trace(img: np.ndarray, text: bool = False, scale: dict | None = None):
+    img = np.asarray(img)
+    if img.ndim == 3:
+        return go.Image(z=(np.clip(img, 0, 1) * 255).astype(np.uint8),
+                        hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
+    extra = dict(texttemplate="%{z:.3~g}", textfont=dict(size=11)) if text else {}
+    return go.Heatmap(z=img.astype(np.float32), showscale=False, **(scale or _value_scale(img)),
+                      hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>", **extra)
+
+
+def _box(fig, rows, cols, subplot: int, colour: str = HIGHLIGHT) -> None:
+    suffix = "" if subplot == 1 else str(subplot)
+    fig.add_shape(type="rect", x0=min(cols) - 0.5, x1=max(cols) + 0.5, y0=min(rows) - 0.5,
+                  y1=max(rows) + 0.5, line=dict(color=colour, width=3),
+                  xref=f"x{suffix}", yref=f"y{suffix}")
+
+
+def _panels(images: list, titles: list[str], *, text: list[bool] | None = None,
+            height: int = 340, widths=None) -> go.Figure:
+    fig = make_subplots(rows=1, cols=len(images), subplot_titles=titles,
+                        column_widths=widths, horizontal_spacing=0.05)
+    for i, img in enumerate(images):
+        fig.add_trace(_map_trace(img, text=bool(text and text[i])), row=1, col=i + 1)
+    _square_pixels(fig, len(images))
+    fig.update_annotations(font_size=13)
+    return _layout(fig, height=height)
+
+
+def _shape(a) -> str:
+    return "×".join(str(d) for d in np.shape(a))
+
+
+def conv_views(image, kernel, output, *, window: dict | None = None,
+               cell: tuple[int, int] | None = None) -> go.Figure:
+    """Input, kernel and output side by side; the patch behind `cell` boxed on the input."""
+    small = max(np.shape(kernel)) <= 7
+    fig = _panels([image, kernel, output],
+                  [f"Input {_shape(image)}", f"Kernel {_shape(kernel)}", f"Output {_shape(output)}"],
+                  text=[False, small, False], widths=[0.38, 0.24, 0.38])
+    if window is not None:
+        _box(fig, window["rows"], window["cols"], 1)
+        if len(window["rows"]) > 1 and window["rows"][1] - window["rows"][0] > 1 \
+                or len(window["cols"]) > 1 and window["cols"][1] - window["cols"][0] > 1:
+            r, c = np.meshgrid(window["rows"], window["cols"], indexing="ij")  # dilated taps
+            fig.add_trace(go.Scatter(x=c.ravel(), y=r.ravel(), mode="markers", hoverinfo="skip",
+                                     marker=dict(color=HIGHLIGHT, size=6, symbol="square")),
+                          row=1, col=1)
+    if cell is not None:
+        _box(fig, [cell[0]], [cell[1]], 3)
+    return fig
+
+
+def arithmetic(patch, kernel, products) -> go.Figure:
+    """Patch × kernel = products, every number written in its cell; one row per channel."""
+    channels = patch.shape[2]
+    names = ["R", "G", "B"] if channels == 3 else [f"channel {c}" for c in range(channels)]
+    label = (lambda c: "") if channels == 1 else (lambda c: f" ({names[c]})")
+    fig = make_subplots(rows=channels, cols=3, horizontal_spacing=0.06, vertical_spacing=0.08,
+                        subplot_titles=[t + label(c) for c in range(channels)
+                                        for t in ("Input patch", "× kernel", "= products")])
+    for c in range(channels):
+        for j, a in enumerate((patch[..., c], kernel[..., c], products[..., c])):
+            fig.add_trace(_map_trace(a, text=True), row=c + 1, col=j + 1)
+    _square_pixels(fig, channels * 3)
+    fig.update_annotations(font_size=12)
+    return _layout(fig, height=min(60 + 44 * patch.shape[0], 360) * channels)
+
+
+def pool_views(x, pooled, *, window: dict | None, cell: tuple[int, int] | None) -> go.Figure:
+    """The map with the current window (and its max) boxed, and the output filled up to `cell`."""
+    shown = pooled.astype(np.float64).copy()
+    if cell is not None:  # the output grows cell by cell, in reading order
+        later = np.arange(shown.size).reshape(shown.shape) > cell[0] * shown.shape[1] + cell[1]
+        shown[later] = np.nan
+    small = x.shape[0] <= 12 and x.shape[1] <= 12
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[f"Input {_shape(x)}",
+                                                        f"Pooled {_shape(pooled)}"],
+                        horizontal_spacing=0.06)
+    scale = _value_scale(x)
+    fig.add_trace(_map_trace(x, text=small, scale=scale), row=1, col=1)
+    fig.add_trace(_map_trace(shown, text=small or max(shown.shape) <= 12, scale=scale),
+                  row=1, col=2)
+    if window is not None:
+        _box(fig, window["rows"], window["cols"], 1)
+        if window["argmax"] is not None:
+            _box(fig, [window["argmax"][0]], [window["argmax"][1]], 1, colour="#54a24b")
+        _box(fig, [cell[0]], [cell[1]], 2)
+    _square_pixels(fig, 2)
+    fig.update_annotations(font_size=13)
+    return _layout(fig, height=380)
+
+
+def shift_views(maps: dict[str, np.ndarray]) -> go.Figure:
+    """Before/after maps for the shift demo, each on its own scale."""
+    return _panels(list(maps.values()), list(maps), height=260)
+
+
+def channel_outputs(maps: dict[str, np.ndarray]) -> go.Figure:
+    """Per-channel results on one shared scale, so their sizes compare."""
+    scale = _value_scale(np.stack(list(maps.values())))
+    return heatmap_grid(list(maps.values()), list(maps), cols=len(maps), cell_px=220,
+                        hover="%{z:.4f}", **scale)

@@ -72,6 +72,31 @@ def to_gray(image) -> np.ndarray:
     return lum * alpha + background * (1.0 - alpha)
 
 
+def to_rgb(image) -> np.ndarray:
+    """PIL image or array -> float32 HxWx3 in [0, 1]; transparent pixels become black."""
+    a = pil_to_array(image) if isinstance(image, Image.Image) else np.asarray(image)
+    scale = {np.dtype(np.uint8): 255.0,
+             np.dtype(np.uint16): max(float(a.max(initial=0)), 1.0)}.get(a.dtype, 1.0)
+    a = np.clip(a.astype(np.float32) / scale, 0.0, 1.0)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.shape[2] in (2, 4):  # alpha last
+        a = a[..., :-1] * a[..., -1:]
+    return np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a
+
+
+def shrink(a: np.ndarray, max_side: int) -> np.ndarray:
+    """Downscale (anti-aliased) so the longer side is at most max_side; channels kept."""
+    h, w = a.shape[:2]
+    if max(h, w) <= max_side:
+        return a
+    scale = max_side / max(h, w)
+    size = max(1, round(w * scale)), max(1, round(h * scale))
+    if a.ndim == 2:
+        return resize(a, *size)
+    return np.dstack([resize(a[..., c], *size) for c in range(a.shape[2])])
+
+
 def pil_to_array(img: Image.Image) -> np.ndarray:
     """Decode any PIL mode (palette, CMYK, 16-bit, ...) to uint8/uint16 L, RGB or RGBA."""
     img.thumbnail((MAX_SIDE, MAX_SIDE))
@@ -82,14 +107,6 @@ def pil_to_array(img: Image.Image) -> np.ndarray:
     elif img.mode not in ("L", "RGB", "RGBA"):
         img = img.convert("RGB")
     return np.asarray(img)
-
-
-def reduce(gray: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
-    h, w = gray.shape
-    if max(h, w) <= max_side:
-        return gray
-    scale = max_side / max(h, w)
-    return resize(gray, max(1, round(w * scale)), max(1, round(h * scale)))
 
 
 def resize(gray: np.ndarray, width: int, height: int, method=Image.LANCZOS) -> np.ndarray:
@@ -138,7 +155,7 @@ def centre_by_mass(digit: np.ndarray, size: int = SIZE) -> np.ndarray:
 
 
 def preprocess(image) -> Result:
-    gray = reduce(to_gray(image))
+    gray = shrink(to_gray(image), MAX_SIDE)
     if gray.size == 0 or float(gray.max() - gray.min()) < MIN_CONTRAST:
         return Result("blank", "Nothing drawn yet: draw a digit from 0 to 9.")
     ink, inverted = ink_on_black(gray)

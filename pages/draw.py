@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import explain, plots, preprocess, ui
 
+ui.routed()
 st.title("Draw a digit")
 st.caption("White ink on black, like MNIST. The network classifies it as you draw; below, "
            "every step from your pixels to its answer.")

@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import data, plots, ui
 
+ui.routed()
 st.title("cnnviz: how convolutional networks see")
 st.markdown(
     "Draw a digit and watch a real network classify it, stage by stage. "

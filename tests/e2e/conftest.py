@@ -1,5 +1,6 @@
 """Playwright harness: `streamlit run app.py` on a free port, driven by Debian's Chromium."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -39,11 +40,12 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise TimeoutError(f"streamlit did not become healthy at {url} in {timeout:.0f} s")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+@contextlib.contextmanager
+def serve(workdir: Path):
+    """`streamlit run app.py` on a free port with runs kept under `workdir`; yields its URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "CNNVIZ_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
+    log = workdir / "server.log"
+    env = {**os.environ, "CNNVIZ_RUNS_DIR": str(workdir / "runs")}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -62,7 +64,13 @@ def app_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         if proc.returncode not in (0, -15, None):
-            print(Path(log).read_text()[-3000:])
+            print(log.read_text()[-3000:])
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    with serve(tmp_path_factory.mktemp("app")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

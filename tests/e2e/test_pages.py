@@ -1,7 +1,7 @@
 import pytest
 
 from cnnviz import ui
-from tests.e2e.conftest import assert_no_exception, screenshot, visible, wait_for_app
+from tests.e2e.conftest import assert_no_exception, screenshot, serve, visible, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -31,3 +31,15 @@ def test_about_page_shows_model_card_metrics(page, app_url):
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
     metric.wait_for(state="visible")
     assert metric.inner_text().strip().endswith("%")
+
+
+def test_deep_link_on_a_fresh_server_gets_the_router(page, tmp_path):
+    """Streamlit runs a `pages/` script bare until some session calls st.navigation."""
+    with serve(tmp_path) as url:
+        page.goto(f"{url}/pool")
+        wait_for_app(page)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Pooling lab", exact=True).wait_for(state="visible")
+        assert nav.get_by_text("app", exact=True).count() == 0
+        visible(page, "Pooling shrinks a feature map")
+        assert_no_exception(page)

@@ -127,3 +127,31 @@ def test_pool_window_gives_the_value_and_argmax():
         assert w["value"] == out[i, j] == x[w["argmax"]]
     avg = ops.pool2d(x, 2, mode="avg")
     assert ops.pool_window(x, 2, 1, 2, mode="avg")["value"] == pytest.approx(avg[1, 2])
+
+
+@pytest.mark.parametrize("n, k, s, d, padding", [(28, 3, 1, 1, "valid"), (28, 5, 2, 1, "same"),
+                                                  (7, 3, 3, 2, "full"), (10, 4, 2, 3, 2),
+                                                  (5, 2, 4, 1, "same")])
+def test_size_formula_shows_the_numbers_and_the_real_output_size(n, k, s, d, padding):
+    text = ops.size_formula(n, k, s, d, padding)
+    before, after = ops.pad_amounts(n, k, s, d, padding)
+    out = ops.conv2d(np.ones((n, n)), np.ones((k, k)), stride=s, dilation=d, padding=padding)
+    assert text.startswith(f"⌊({n} + {before} + {after} − {d}·({k}−1) − 1) / {s}⌋ + 1")
+    assert text.endswith(f"= {out.shape[0]}")
+
+
+@pytest.mark.parametrize("dy, dx", [(0, 1), (1, 0), (-2, 1), (0, 0), (3, -3)])
+def test_shift_matches_scipy(dy, dx):
+    x = np.random.default_rng(0).random((6, 7))
+    expected = ndimage.shift(x, (dy, dx), order=0, mode="constant", cval=0.0)
+    np.testing.assert_array_equal(ops.shift(x, dy, dx), expected)
+
+
+def test_pooling_changes_less_than_the_map_when_the_input_shifts():
+    rng = np.random.default_rng(1)
+    x = np.zeros((28, 28))
+    x[rng.integers(0, 28, 40), rng.integers(0, 28, 40)] = 1.0  # sparse features, as after ReLU
+    unpooled, pooled = ops.shift_robustness(x, 1, 2, mode="max")
+    assert unpooled == pytest.approx(ops.relative_change(x, ops.shift(x, 0, 1)))
+    assert pooled < unpooled
+    assert ops.shift_robustness(np.zeros((4, 4)), 1, 2) == (0.0, 0.0)

@@ -158,3 +158,32 @@ def test_decompression_bomb_is_refused():
     assert len(bomb) < 100_000
     with pytest.raises(preprocess.ImageError, match="too large|decompression bomb"):
         preprocess.open_image(bomb, "bomb.png")
+
+
+def test_to_rgb_from_every_mode_matches_pillow():
+    rng = np.random.default_rng(0)
+    rgb = Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8))
+    want = np.asarray(rgb, np.float32) / 255
+    np.testing.assert_allclose(preprocess.to_rgb(rgb), want)
+    np.testing.assert_allclose(preprocess.to_rgb(np.asarray(rgb)), want)
+    gray = np.asarray(rgb.convert("L"))
+    np.testing.assert_allclose(preprocess.to_rgb(gray), np.repeat(gray[..., None] / 255, 3, 2),
+                               rtol=1e-6)
+    cmyk = preprocess.open_image(encode(rgb.convert("CMYK"), "TIFF"), "c.tif")
+    assert preprocess.to_rgb(cmyk).shape == (20, 30, 3)
+    sixteen = np.full((4, 4), 4095, np.uint16)  # 12-bit data: stretched to its own range
+    np.testing.assert_allclose(preprocess.to_rgb(sixteen), 1.0)
+    rgba = np.dstack([np.full((3, 3, 3), 255, np.uint8), np.array([[0, 255, 128]] * 3, np.uint8)])
+    np.testing.assert_allclose(preprocess.to_rgb(rgba)[0, :, 0], [0, 1, 128 / 255], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape, side, want", [((300, 200), 150, (150, 100)),
+                                               ((50, 40, 3), 64, (50, 40, 3)),
+                                               ((2000, 1000, 3), 1024, (1024, 512, 3)),
+                                               ((1, 5000), 100, (1, 100))])
+def test_shrink_keeps_aspect_and_channels(shape, side, want):
+    a = np.random.default_rng(0).random(shape).astype(np.float32)
+    out = preprocess.shrink(a, side)
+    assert out.shape == want
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert abs(out.mean() - a.mean()) < 0.05

@@ -1,0 +1,84 @@
+import streamlit as st
+
+from cnnviz import kernels, ops, plots, ui
+
+ui.routed()
+st.title("Convolution lab")
+st.caption("Slide a small kernel over an image: each output value is the sum of the kernel's "
+           "weights times the pixels under it. Pick any output cell to see that sum worked out.")
+
+left, right = st.columns([1, 2.3], gap="large")
+with left:
+    image, caption = ui.lab_image("conv")
+    title, chosen = ui.kernel_picker("conv")
+    with st.expander("Layer parameters", expanded=True, icon=":material/tune:"):
+        padding = st.segmented_control("Padding", ["valid", "same", "full", "explicit"],
+                                       default="valid", key="conv_padding") or "valid"
+        if padding == "explicit":
+            padding = st.number_input("Pixels added on each side", 0, 20, 1, key="conv_pad_px")
+        stride = st.slider("Stride", 1, 4, 1, key="conv_stride")
+        dilation = st.slider("Dilation", 1, 3, 1, key="conv_dilation")
+        boundary = st.selectbox("Padding fill", list(ops.BOUNDARIES), key="conv_boundary",
+                                help="What the padded border holds: zeros (as Keras does) or "
+                                     "copies of the image's edge.")
+        bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias")
+        activation = st.segmented_control("Activation", ["none", "ReLU"], default="none",
+                                          key="conv_activation") or "none"
+        flip = st.radio("Operation", ["correlation (what Keras computes)", "true convolution"],
+                        key="conv_mode") == "true convolution"
+        st.caption("Deep-learning layers compute correlation. True convolution first rotates "
+                   "the kernel by 180°; for symmetric kernels the two agree.")
+
+if image is None or chosen is None:
+    st.stop()
+used = {name: kernels.flipped(k) if flip else k for name, k in chosen.items()}
+conv = dict(stride=stride, padding=padding, dilation=dilation, boundary=boundary)
+try:
+    result = kernels.filter_image(image, used, bias=bias, activation=activation, **conv)
+except ops.OpError as err:
+    right.error(f"No output: {err}.", icon=":material/error:")
+    st.stop()
+
+with right:
+    st.caption(f"Input: {caption}. Kernel: {title}.")
+    k = next(iter(used.values()))
+    with st.container(border=True):
+        st.markdown("**Output size** = ⌊(n + pad before + pad after − d·(k − 1) − 1) / s⌋ + 1")
+        for axis, n, kk in zip(("height", "width"), image.shape, k.shape):
+            st.markdown(f"{axis}: {ops.size_formula(n, kk, stride, dilation, padding)}")
+    play = st.toggle("Play", key="conv_play", help="Step through the output automatically.")
+
+    @st.fragment(run_every=0.8 if play else None)
+    def step_through():
+        i, j = ui.cell_picker("conv_cell", result.output.shape, playing=play)
+        windows = {name: ops.conv_window(image, kern, i, j, **conv) for name, kern in used.items()}
+        first = next(iter(windows.values()))
+        st.plotly_chart(plots.conv_views(image, k, result.output, window=first, cell=(i, j)),
+                        key="conv_views", width="stretch")
+        for name, w in windows.items():
+            if len(windows) > 1:
+                st.markdown(f"**{name}**")
+            st.plotly_chart(plots.arithmetic(w["patch"], w["kernel"], w["products"]),
+                            key=f"conv_arith_{name}", width="stretch")
+            if w["patch"].shape[2] > 1:
+                st.markdown("Channel sums: " + " + ".join(
+                    f"{c} {v:.4f}" for c, v in zip("RGB", w["channel_sums"])) +
+                    f" = **{w['sum']:.4f}**")
+        sums = [w["sum"] for w in windows.values()]
+        z = (sum(v ** 2 for v in sums) ** 0.5 if len(sums) > 1 else sums[0]) + bias
+        cols = st.columns(4)
+        cols[0].metric("Sum of products" if len(sums) == 1 else "√(Σx² + Σy²)",
+                       f"{z - bias:.4f}")
+        cols[1].metric("+ bias", f"{bias:.4f}")
+        cols[2].metric("After ReLU" if activation == "ReLU" else "= z",
+                       f"{kernels.activate(z, activation):.4f}")
+        cols[3].metric(f"Output [{i}, {j}]", f"{result.output[i, j]:.4f}")
+
+    step_through()
+    if image.ndim == 3:
+        st.subheader("Per channel")
+        st.caption("A conv layer on colour input has one kernel slice per channel and adds "
+                   "the three results (then the bias) into one output map.")
+        for name, kern in used.items():
+            st.plotly_chart(plots.channel_outputs(kernels.per_channel(image, kern, **conv)),
+                            key=f"conv_channels_{name}", width="stretch")

@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+from scipy import ndimage
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import data, kernels, ops
+from tests.conftest import ROOT
+
+
+def lab(name: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / f"pages/{name}.py"), default_timeout=120).run()
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_conv_lab_default_sobel_x_on_an_mnist_digit_matches_scipy():
+    at = lab("conv")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="conv_named").value == "Sobel x"
+    x = data.load_sample("mnist").x_test[0, ..., 0].astype(np.float64)
+    want = ndimage.correlate(x, kernels.NAMED["Sobel x"], mode="constant")[1:-1, 1:-1]
+    i, j = at.slider(key="conv_cell_row").value, at.slider(key="conv_cell_col").value
+    shown = metrics(at)
+    assert shown[f"Output [{i}, {j}]"] == f"{want[i, j]:.4f}"
+    assert shown["Sum of products"] == shown[f"Output [{i}, {j}]"]
+    assert any("= 26" in m.value for m in at.markdown)  # 28 - 3 + 1, per axis
+
+
+def test_conv_lab_step_moves_one_cell_and_wraps():
+    at = lab("conv")
+    at.slider(key="conv_cell_row").set_value(25)
+    at.slider(key="conv_cell_col").set_value(25).run()
+    at.button(key="conv_cell_next").click().run()
+    assert (at.slider(key="conv_cell_row").value, at.slider(key="conv_cell_col").value) == (0, 0)
+    at.button(key="conv_cell_prev").click().run()
+    assert (at.slider(key="conv_cell_row").value, at.slider(key="conv_cell_col").value) == (25, 25)
+
+
+def test_conv_lab_parameters_change_the_output_shape_as_the_formula_says():
+    at = lab("conv")
+    at.segmented_control(key="conv_padding").set_value("full")
+    at.slider(key="conv_stride").set_value(3)
+    at.slider(key="conv_dilation").set_value(2).run()
+    assert not at.exception and not at.error
+    out = ops.output_size(28, 3, 3, 2, "full")
+    assert any(m.value.endswith(f"= {out}") for m in at.markdown)
+    assert at.slider(key="conv_cell_row").max == out - 1
+
+
+def test_conv_lab_bias_relu_and_flip():
+    at = lab("conv")
+    at.number_input(key="conv_bias").set_value(-0.5)
+    at.segmented_control(key="conv_activation").set_value("ReLU")
+    at.radio(key="conv_mode").set_value("true convolution").run()
+    shown = metrics(at)
+    z = float(shown["Sum of products"]) - 0.5
+    assert shown["After ReLU"] == f"{max(z, 0):.4f}"
+    i, j = at.slider(key="conv_cell_row").value, at.slider(key="conv_cell_col").value
+    assert shown[f"Output [{i}, {j}]"] == shown["After ReLU"]
+
+
+def test_conv_lab_custom_kernel_errors_keep_the_page_alive():
+    at = lab("conv")
+    at.segmented_control(key="conv_family").set_value("Custom").run()
+    for text, message in [("nan 1", "NaN"), ("", "empty"), ("\n".join(["1 " * 8] * 8), "8×8"),
+                          ("1 2\n3", "same number")]:
+        at.text_area(key="conv_custom").set_value(text).run()
+        assert not at.exception
+        assert message in at.error[0].value
+    at.text_area(key="conv_custom").set_value("\n".join(["1 " * 7] * 7)).run()
+    at.segmented_control(key="conv_padding").set_value("valid")
+    assert not at.error
+    at.selectbox(key="conv_source").set_value("Photo (Chelsea the cat)").run()
+    at.slider(key="conv_side").set_value(16).run()  # 16x11: a 7x7 kernel fits, just
+    at.slider(key="conv_dilation").set_value(3).run()  # spans 19 px: more than the input
+    assert not at.exception
+    assert "spans 19×19 pixels but the padded input is only 11×16" in at.error[0].value
+
+
+def test_conv_lab_rgb_photo_has_per_channel_views_that_add_up():
+    at = lab("conv")
+    at.selectbox(key="conv_source").set_value("Photo (Chelsea the cat)").run()
+    at.toggle(key="conv_rgb").set_value(True)
+    at.slider(key="conv_side").set_value(32).run()
+    assert not at.exception and not at.error
+    assert any("Channel sums" in m.value for m in at.markdown)
+    assert at.get("plotly_chart")  # per-channel figure present
+    assert "Per channel" in [h.value for h in at.subheader]
+
+
+def test_conv_lab_learned_filter():
+    at = lab("conv")
+    at.segmented_control(key="conv_family").set_value("Learned by LeNet-5").run()
+    assert not at.exception
+    assert at.selectbox(key="conv_learned").value == "conv1 filter 0"
+
+
+def test_conv_lab_uses_the_drawing_from_the_draw_page():
+    at = AppTest.from_file(str(ROOT / "pages/conv.py"), default_timeout=120)
+    at.session_state["drawing"] = np.eye(28, dtype=np.float32)
+    at.run()
+    assert at.selectbox(key="conv_source").value == "Your drawing"
+    assert not at.exception
+
+
+def test_pool_lab_default_matrix_steps_match_keras_style_pooling():
+    at = lab("pool")
+    assert not at.exception and not at.error
+    x = kernels.parse(at.text_area(key="pool_matrix").value)
+    pooled = ops.pool2d(x, 2)
+    for _ in range(4):
+        i, j = at.slider(key="pool_cell_row").value, at.slider(key="pool_cell_col").value
+        shown = metrics(at)
+        assert shown[f"Output [{i}, {j}]"] == f"{pooled[i, j]:.4f}"
+        assert shown["Window value"] == shown[f"Output [{i}, {j}]"]
+        at.button(key="pool_cell_next").click().run()
+
+
+@pytest.mark.parametrize("mode, reduce", [("global max", np.max), ("global average", np.mean)])
+def test_pool_lab_global_pooling_is_one_window(mode, reduce):
+    at = lab("pool")
+    at.segmented_control(key="pool_mode").set_value(mode).run()
+    x = kernels.parse(at.text_area(key="pool_matrix").value)
+    assert metrics(at)["Output [0, 0]"] == f"{reduce(x):.4f}"
+    assert not at.exception
+
+
+def test_pool_lab_bad_matrix_and_too_big_window():
+    at = lab("pool")
+    at.text_area(key="pool_matrix").set_value("1 2\n3 x").run()
+    assert "'x' is not a number" in at.error[0].value
+    at.text_area(key="pool_matrix").set_value("1 2\n3 4")
+    at.slider(key="pool_size").set_value(3).run()
+    assert not at.exception
+    assert "No output" in at.error[0].value
+
+
+def test_pool_lab_feature_map_of_the_drawing():
+    at = AppTest.from_file(str(ROOT / "pages/pool.py"), default_timeout=120)
+    at.session_state["drawing"] = np.eye(28, dtype=np.float32)
+    at.run()
+    at.segmented_control(key="pool_source").set_value("Feature map of your drawing").run()
+    assert not at.exception
+    assert at.selectbox(key="pool_layer").value == "conv1"
+    assert "Output [" in " ".join(metrics(at))
