@@ -214,7 +214,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--subset", type=int, help="train on the first K images only")
     t.add_argument("--augment", action="store_true")
     t.add_argument("--seed", type=int)
-    t.add_argument("--out", default="runs", help="folder for run directories (default runs/)")
+    t.add_argument("--out", default=None,
+                   help="folder for run directories (default runs/, or $CNNVIZ_RUNS_DIR)")
     t.add_argument("--export", help="also copy the model here and write its JSON model card")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -216,3 +216,93 @@ def channel_outputs(maps: dict[str, np.ndarray]) -> go.Figure:
     scale = _value_scale(np.stack(list(maps.values())))
     return heatmap_grid(list(maps.values()), list(maps), cols=len(maps), cell_px=220,
                         hover="%{z:.4f}", **scale)
+
+
+# --- training ----------------------------------------------------------------------------------
+
+RUN_COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#e45756"]
+
+
+def ema(values, alpha: float = 0.1) -> np.ndarray:
+    """Exponential moving average that ignores NaN, for noisy per-batch curves."""
+    out, level = np.empty(len(values)), np.nan
+    for i, v in enumerate(values):
+        level = v if np.isnan(level) else level if np.isnan(v) else level + alpha * (v - level)
+        out[i] = level
+    return out
+
+
+def training_curves(batch_loss, batch_acc, epoch_logs, steps: int | None) -> go.Figure:
+    """Loss and accuracy: each batch (faint), smoothed (bold), and per epoch train vs
+    validation (markers at the epoch's last batch)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Loss", "Accuracy"],
+                        horizontal_spacing=0.08)
+    x = np.arange(1, len(batch_loss) + 1)
+    for col, (values, key) in enumerate(((batch_loss, "loss"), (batch_acc, "accuracy")), start=1):
+        legend = col == 1
+        fig.add_trace(go.Scatter(x=x, y=values, mode="lines", name="batch", showlegend=legend,
+                                 line=dict(color="#9ecae9", width=1), legendgroup="batch"),
+                      row=1, col=col)
+        fig.add_trace(go.Scatter(x=x, y=ema(values), mode="lines", name="batch, smoothed",
+                                 showlegend=legend, line=dict(color=RUN_COLOURS[0], width=2.5),
+                                 legendgroup="smooth"), row=1, col=col)
+        ex = [(i + 1) * (steps or 1) for i in range(len(epoch_logs))]
+        for prefix, colour, label in (("", "#2a5783", "epoch (train)"),
+                                      ("val_", RUN_COLOURS[1], "epoch (validation)")):
+            ys = [log.get(prefix + key) for log in epoch_logs]
+            if any(v is not None for v in ys):
+                fig.add_trace(go.Scatter(x=ex, y=ys, mode="lines+markers", name=label,
+                                         showlegend=legend, legendgroup=label,
+                                         line=dict(color=colour, dash="dot"),
+                                         marker=dict(size=9)), row=1, col=col)
+    fig.update_xaxes(title="batch")
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
+    return _layout(fig, height=320, legend=dict(orientation="h", y=-0.25))
+
+
+def runs_overlay(histories: dict[str, dict]) -> go.Figure:
+    """Per-epoch loss and accuracy of several runs (validation dashed where present)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Loss", "Accuracy"],
+                        horizontal_spacing=0.08)
+    for i, (name, history) in enumerate(histories.items()):
+        colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+        for col, key in ((1, "loss"), (2, "accuracy")):
+            for prefix, dash in (("", "solid"), ("val_", "dash")):
+                ys = history.get(prefix + key)
+                if ys:
+                    fig.add_trace(go.Scatter(
+                        x=np.arange(1, len(ys) + 1), y=ys, mode="lines+markers",
+                        name=f"{name}{' (validation)' if prefix else ''}", legendgroup=name,
+                        showlegend=col == 1, line=dict(color=colour, dash=dash)), row=1, col=col)
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(tickformat=".1%", row=1, col=2)
+    return _layout(fig, height=320, legend=dict(orientation="h", y=-0.25))
+
+
+def filters_grid(kernel: np.ndarray, max_filters: int = 32) -> go.Figure:
+    """A conv layer's filters (kh, kw, c_in, c_out): RGB composites for 3 input channels,
+    else the first input channel, on one symmetric colour scale."""
+    n = min(kernel.shape[-1], max_filters)
+    if kernel.shape[2] == 3:
+        lo, hi = kernel.min(), kernel.max()
+        images = [(kernel[..., i] - lo) / (hi - lo or 1) for i in range(n)]
+        return heatmap_grid(images, [f"#{i}" for i in range(n)], cols=min(n, 8), cell_px=70)
+    bound = float(np.abs(kernel).max()) or 1.0
+    return heatmap_grid([kernel[:, :, 0, i] for i in range(n)], [f"#{i}" for i in range(n)],
+                        cols=min(n, 8), cell_px=70, colorscale="RdBu_r", zmin=-bound,
+                        zmax=bound, hover="%{z:.3f}")
+
+
+def confusion(counts: np.ndarray, class_names) -> go.Figure:
+    """Counts per (true, predicted) pair; colours scaled to the largest mistake, so the
+    confusions stand out rather than the (saturated) diagonal."""
+    names = [str(c) for c in class_names]
+    mistakes = counts - np.diag(np.diag(counts))
+    fig = go.Figure(go.Heatmap(
+        z=counts, x=names, y=names, colorscale="Blues", texttemplate="%{z}", zmin=0,
+        zmax=max(int(mistakes.max()), 1),
+        hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
+    ))
+    fig.update_xaxes(title="predicted", type="category", side="top")
+    fig.update_yaxes(title="true", type="category", autorange="reversed", scaleanchor="x")
+    return _layout(fig, height=460)

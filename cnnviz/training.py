@@ -35,6 +35,7 @@ class TrainConfig:
     augment: bool = False
     cosine_decay: bool = False  # anneal the learning rate to 0 over all epochs
     seed: int = 0
+    stack: list | None = None  # a layer stack edited on the Train page, instead of the preset
 
     @classmethod
     def from_preset(cls, preset: str, recipe: str | None = None, **overrides) -> "TrainConfig":
@@ -181,9 +182,9 @@ def make_dataset(x, y, batch_size, *, shuffle_seed=None, augment=None):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def new_run_dir(config: TrainConfig, runs_dir=DEFAULT_RUNS_DIR) -> Path:
+def new_run_dir(config: TrainConfig, runs_dir=None) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(runs_dir) / f"{stamp}-{config.preset}-{config.dataset}"
+    base = Path(runs_dir or DEFAULT_RUNS_DIR) / f"{stamp}-{config.preset}-{config.dataset}"
     path, n = base, 1
     while path.exists():
         n += 1
@@ -202,15 +203,24 @@ class RunResult:
     seconds: float
 
 
-def train(config: TrainConfig, runs_dir=DEFAULT_RUNS_DIR, *, run_dir=None,
+def build_model(config: TrainConfig, image_shape):
+    if config.stack:
+        return models.build_stack(config.stack, image_shape, name=config.preset)
+    model = models.build(config.preset)
+    models.check_input(model, image_shape)
+    return model
+
+
+def train(config: TrainConfig, runs_dir=None, *, run_dir=None, on_start=None,
           on_batch=None, on_epoch=None, stop_event=None) -> RunResult:
-    """Train `config`, evaluate on the test set and write the run directory."""
+    """Train `config`, evaluate on the test set and write the run directory.
+
+    `on_start(model, n_train, dataset)` is called once before the first batch."""
     import keras
 
     keras.utils.set_random_seed(config.seed)
     dataset = data.load(config.dataset)
-    model = models.build(config.preset)
-    models.check_input(model, dataset.info.image_shape)
+    model = build_model(config, dataset.info.image_shape)
     (x, y), val = training_arrays(config, dataset)
     steps = config.epochs * -(-len(x) // config.batch_size)
     model.compile(
@@ -227,6 +237,8 @@ def train(config: TrainConfig, runs_dir=DEFAULT_RUNS_DIR, *, run_dir=None,
     run_dir = Path(run_dir) if run_dir else new_run_dir(config, runs_dir)
     write_json(run_dir / "config.json", dataclasses.asdict(config))
     reporter = make_callback(on_batch, on_epoch, stop_event)
+    if on_start:
+        on_start(model, len(x), dataset)
     start = time.perf_counter()
     fit = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                     callbacks=[reporter], verbose=0, shuffle=False)  # tf.data shuffles
@@ -247,15 +259,20 @@ def train(config: TrainConfig, runs_dir=DEFAULT_RUNS_DIR, *, run_dir=None,
     return RunResult(run_dir, history, test_acc, test_loss, stopped, seconds)
 
 
-def evaluate_arrays(model, x, y, batch_size: int = 1024) -> tuple[float, float]:
-    """(loss, accuracy) of a softmax classifier, computed in numpy from batched outputs."""
+def predict_arrays(model, x, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities for many images, in batches through one compiled call."""
     import tensorflow as tf
 
     call = tf.function(lambda t: model(t, training=False))
     x = prepare(model, x)
-    probs = np.concatenate(
+    return np.concatenate(
         [call(tf.constant(x[i: i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
     )
+
+
+def evaluate_arrays(model, x, y, batch_size: int = 1024) -> tuple[float, float]:
+    """(loss, accuracy) of a softmax classifier, computed in numpy from batched outputs."""
+    probs = predict_arrays(model, x, batch_size)
     p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
     return float(-np.log(p_true).mean()), float((probs.argmax(1) == y).mean())
 
@@ -274,10 +291,158 @@ def read_run(run_dir) -> dict:
             **read_json(run_dir / "history.json")}
 
 
-def list_runs(runs_dir=DEFAULT_RUNS_DIR) -> list[Path]:
+def list_runs(runs_dir=None) -> list[Path]:
     """Finished runs (those with a saved model), newest first."""
-    runs_dir = Path(runs_dir)
+    runs_dir = Path(runs_dir or DEFAULT_RUNS_DIR)
     if not runs_dir.is_dir():
         return []
     return sorted((p for p in runs_dir.iterdir() if (p / "model.keras").is_file()),
                   key=lambda p: p.name, reverse=True)
+
+
+# --- live training for the app -----------------------------------------------------------------
+
+MAX_ACTIVE = int(os.environ.get("CNNVIZ_MAX_TRAININGS", "2"))
+_active: set = set()
+_active_lock = threading.Lock()
+
+
+class TooBusy(RuntimeError):
+    """The server-wide cap on simultaneous trainings is reached."""
+
+
+class LiveRun:
+    """One training in a background thread. The Keras callback publishes progress, the first
+    conv layer's filters and one sample's feature maps; any thread reads `snapshot()`."""
+
+    VISUAL_EVERY = 1.0  # seconds between filter/feature-map snapshots (each costs a forward pass)
+
+    def __init__(self, config: TrainConfig, runs_dir=None):
+        self.config = config
+        self.runs_dir = Path(runs_dir or DEFAULT_RUNS_DIR)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._visual_at = 0.0
+        self._probe = None
+        self._means = (0.0, 0.0)
+        self._n_train = 0
+        self._state = dict(status="starting", message=None, epoch=0, epochs=config.epochs,
+                           batch=0, steps=None, images=0, rate=None, eta=None,
+                           started=time.time(), batch_loss=[], batch_acc=[], epoch_logs=[],
+                           filters=None, maps={}, sample=None, run_dir=None,
+                           test_accuracy=None, seconds=None)
+
+    # -- control, from the page --
+    def start(self) -> "LiveRun":
+        with _active_lock:
+            if len(_active) >= MAX_ACTIVE:
+                raise TooBusy(f"{len(_active)} trainings are already running on this server "
+                              f"(the limit is {MAX_ACTIVE}); try again when one finishes.")
+            _active.add(self)
+        self._thread = threading.Thread(target=self._run, name="cnnviz-train", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._update(status="stopping")
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def join(self, timeout=None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {k: list(v) if isinstance(v, list) else v for k, v in self._state.items()}
+
+    # -- the training thread --
+    def _update(self, **changes) -> None:
+        with self._lock:
+            self._state.update(changes)
+
+    def _run(self) -> None:
+        try:
+            run_dir = new_run_dir(self.config, self.runs_dir)
+            self._update(run_dir=str(run_dir), status="loading")
+            result = train(self.config, run_dir=run_dir, on_start=self._on_start,
+                           on_batch=self._on_batch, on_epoch=self._on_epoch,
+                           stop_event=self._stop)
+            self._update(status="stopped" if result.stopped_early else "done",
+                         test_accuracy=result.test_accuracy, seconds=result.seconds)
+        except TrainingDiverged as err:
+            self._update(status="diverged", message=f"Training stopped: {err}.")
+        except Exception as err:  # noqa: BLE001 - shown on the page; the server goes on
+            self._update(status="failed", message=f"Training failed: {type(err).__name__}: {err}")
+        finally:
+            with _active_lock:
+                _active.discard(self)
+
+    def _on_start(self, model, n_train: int, dataset) -> None:
+        import keras
+
+        from cnnviz import explain
+
+        convs = [layer for layer in explain.map_layers(model) if type(layer).__name__ == "Conv2D"]
+        sample = prepare(model, dataset.x_test[:1])
+        self._probe = (convs, keras.Model(model.input, [c.output for c in convs]), sample) \
+            if convs else None
+        self._n_train = n_train
+        self._update(status="running", steps=-(-n_train // self.config.batch_size),
+                     sample=dataset.x_test[0], started=time.time())
+        self._snapshot_visuals()
+
+    def _snapshot_visuals(self) -> None:
+        if self._probe is None:
+            return
+        convs, probe, sample = self._probe
+        outputs = probe(sample, training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        self._update(filters=np.asarray(convs[0].kernel.numpy()),
+                     maps={c.name: np.asarray(o)[0] for c, o in zip(convs, outputs)})
+        self._visual_at = time.monotonic()
+
+    def _on_batch(self, batch: int, logs: dict) -> None:
+        with self._lock:
+            s = self._state
+            s["batch"] = batch + 1
+            s["images"] = s["epoch"] * self._n_train + min((batch + 1) * self.config.batch_size,
+                                                            self._n_train)
+            elapsed = time.time() - s["started"]
+            s["rate"] = s["images"] / elapsed if elapsed > 0 else None
+            s["eta"] = (s["epochs"] * self._n_train - s["images"]) / s["rate"] if s["rate"] else None
+            # Keras logs running means over the epoch; recover this batch's own values
+            means = (float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan)))
+            previous = self._means if batch else (0.0, 0.0)
+            own = [m * (batch + 1) - p * batch for m, p in zip(means, previous)]
+            self._means = means
+            s["batch_loss"].append(own[0])
+            s["batch_acc"].append(own[1])
+        if time.monotonic() - self._visual_at >= self.VISUAL_EVERY:
+            self._snapshot_visuals()
+
+    def _on_epoch(self, epoch: int, logs: dict) -> None:
+        with self._lock:
+            self._state["epoch"] = epoch + 1
+            self._state["epoch_logs"].append({k: float(v) for k, v in logs.items()})
+        self._snapshot_visuals()
+
+
+# --- after training ----------------------------------------------------------------------------
+
+
+def confusion_matrix(y_true, y_pred, classes: int) -> np.ndarray:
+    """counts[i, j] = test images of class i predicted as j."""
+    return np.bincount(np.asarray(y_true) * classes + np.asarray(y_pred),
+                       minlength=classes * classes).reshape(classes, classes)
+
+
+def most_confident_wrong(probs: np.ndarray, y_true, k: int = 12) -> np.ndarray:
+    """Indices of the k misclassified images the model was surest about, surest first."""
+    pred = probs.argmax(1)
+    wrong = np.flatnonzero(pred != np.asarray(y_true))
+    return wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")][:k]

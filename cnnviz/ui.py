@@ -43,6 +43,12 @@ PAGES = [
     ("pages/pool.py", "Pooling lab", ":material/grid_view:",
      "max and average pooling window by window, the output size formula, and why pooling "
      "makes a network tolerate small shifts."),
+    ("pages/train.py", "Train", ":material/model_training:",
+     "train LeNet-5 or your own layer stack in Keras and watch the curves, the first layer's "
+     "filters and the feature maps change live; stop any time."),
+    ("pages/runs.py", "Runs", ":material/folder_open:",
+     "every saved training: compare curves, see the confusion matrix and the most confident "
+     "mistakes, download a model or use it on the other pages."),
     ("pages/home.py", "About", ":material/info:",
      "what each page teaches, the shipped model's card and the datasets."),
 ]
@@ -334,3 +340,223 @@ def pool_input(key: str):
     channel = st.slider("Channel", 0, conv_maps[layer].shape[-1] - 1, 0, key=f"{key}_channel")
     return conv_maps[layer][..., channel].astype(np.float64), \
         f"{layer} channel {channel} of the shipped LeNet-5 for your drawing"
+
+
+# --- training ----------------------------------------------------------------------------------
+
+CUSTOM = "custom (edit the layers)"
+RECIPE_KEYS = ("optimizer", "learning_rate", "epochs", "batch_size", "validation_split", "augment")
+
+
+def _apply_recipe(key: str) -> None:
+    """When the preset changes, its published recipe becomes the default of every control."""
+    from cnnviz import training
+
+    preset = st.session_state[f"{key}_preset"]
+    config = training.TrainConfig.from_preset("lenet5" if preset == CUSTOM else preset)
+    for name in RECIPE_KEYS:
+        st.session_state[f"{key}_{name}"] = getattr(config, name)
+    if preset != CUSTOM:
+        st.session_state[f"{key}_dataset"] = config.dataset
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def summary_table(preset: str, stack_json: str | None, input_shape: tuple) -> dict:
+    """Keras' own summary of a preset or an edited stack (raises ModelError if impossible)."""
+    import json
+
+    if stack_json:
+        model = models.build_stack(json.loads(stack_json), input_shape)
+    else:
+        model = models.build(preset)
+    return models.summarize(model).to_dict()
+
+
+def train_setup(key: str, disabled: bool):
+    """The set-up panel: returns a TrainConfig, or None after saying what is wrong."""
+    import json
+
+    from cnnviz import training
+
+    if f"{key}_preset" not in st.session_state:
+        st.session_state[f"{key}_preset"] = "lenet5"
+        _apply_recipe(key)
+    names = [n for n in data.DATASETS if data.available(n)]
+    c1, c2 = st.columns(2)
+    dataset = c1.selectbox("Dataset", names, key=f"{key}_dataset", disabled=disabled,
+                           format_func=lambda n: data.DATASETS[n].title)
+    preset = c2.selectbox("Model", [*models.PRESETS, CUSTOM], key=f"{key}_preset",
+                          on_change=_apply_recipe, args=(key,), disabled=disabled)
+    stack = None
+    if preset == CUSTOM:
+        stack = _stack_editor(key, disabled)
+    else:
+        st.caption(models.PRESETS[preset].description)
+    shape = data.DATASETS[dataset].image_shape
+    try:
+        summary = summary_table(preset, json.dumps(stack) if stack else None, shape)
+        models.check_input_shape(summary["input_shape"], shape)
+    except models.ModelError as err:
+        st.error(f"This model cannot be trained: {err}.", icon=":material/block:")
+        return None
+    _summary_view(summary)
+    with st.expander("Training settings", icon=":material/tune:"):
+        a, b = st.columns(2)
+        optimizer = a.selectbox("Optimizer", ["sgd", "adam", "rmsprop"], key=f"{key}_optimizer",
+                                disabled=disabled, format_func=str.upper)
+        lr = b.number_input("Learning rate", 1e-6, 1e6, key=f"{key}_learning_rate",
+                            format="%g", disabled=disabled)
+        batch = a.number_input("Batch size", 1, 8192, key=f"{key}_batch_size", disabled=disabled)
+        epochs = b.number_input("Epochs", 1, 200, key=f"{key}_epochs", disabled=disabled)
+        val = a.slider("Validation split", 0.0, 0.5, key=f"{key}_validation_split", step=0.05,
+                       disabled=disabled)
+        subset = b.number_input("Training images (0 = all)", 0, 60000, 0, 500,
+                                key=f"{key}_subset", disabled=disabled)
+        augment = a.toggle("Augmentation", key=f"{key}_augment", disabled=disabled,
+                           help="Random shifts, rotations, zoom and stroke width.")
+        seed = b.number_input("Random seed", 0, 2**31 - 1, 0, key=f"{key}_seed", disabled=disabled)
+    return training.TrainConfig(
+        preset="custom" if stack else preset, dataset=dataset, optimizer=optimizer,
+        learning_rate=float(lr), epochs=int(epochs), batch_size=int(batch),
+        validation_split=float(val), subset=int(subset) or None, augment=augment,
+        seed=int(seed), stack=stack)
+
+
+def _stack_editor(key: str, disabled: bool) -> list[dict]:
+    import pandas as pd
+
+    st.caption("Edit the layers in order (add rows at the bottom, delete with the row "
+               "checkbox; renumber `order` to move one). A Flatten and the 10-way softmax "
+               "are added at the end.")
+    rows = pd.DataFrame([{"order": i + 1, **row} for i, row in enumerate(models.DEFAULT_STACK)])
+    cc = st.column_config
+    edited = st.data_editor(
+        rows, num_rows="dynamic", key=f"{key}_stack", disabled=disabled, hide_index=True,
+        width="stretch", column_config={
+            "order": cc.NumberColumn("order", min_value=0, step=1, width="small"),
+            "layer": cc.SelectboxColumn("layer", options=models.LAYER_TYPES, required=True),
+            "units": cc.NumberColumn("filters / units", min_value=0, step=1),
+            "size": cc.NumberColumn("kernel / pool", min_value=0, max_value=64, step=1),
+            "stride": cc.NumberColumn("stride", min_value=0, max_value=8, step=1),
+            "padding": cc.SelectboxColumn("padding", options=["valid", "same"]),
+            "activation": cc.SelectboxColumn("activation", options=models.ACTIVATIONS),
+            "rate": cc.NumberColumn("dropout rate", min_value=0.0, max_value=0.95, step=0.05),
+        })
+    edited = edited.dropna(subset=["layer"]).sort_values("order", kind="stable")
+    return [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
+             for k, v in row.items() if k != "order"} for row in edited.to_dict("records")]
+
+
+def _summary_view(summary: dict) -> None:
+    import pandas as pd
+
+    c1, c2 = st.columns(2)
+    c1.metric("Parameters", f"{summary['total_params']:,}")
+    c2.metric("FLOPs per image", f"{summary['flops']:,}")
+    st.dataframe(pd.DataFrame([{
+        "layer": layer["name"], "type": layer["type"],
+        "output shape": " × ".join(map(str, layer["output_shape"])),
+        "parameters": layer["params"], "FLOPs": layer["flops"]} for layer in summary["layers"]]),
+        hide_index=True, width="stretch", key="summary_table")
+
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "…"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def live_view(run, key: str) -> None:
+    """Progress, curves, filters and feature maps of a LiveRun, redrawn while it trains."""
+    from cnnviz import plots
+
+    s = run.snapshot()
+    total = (s["steps"] or 0) * s["epochs"]
+    done = (s["epoch"] * (s["steps"] or 0) + s["batch"] if s["batch"] and s["epoch"] < s["epochs"]
+            else s["epoch"] * (s["steps"] or 0))
+    label = {"starting": "Starting…", "loading": "Loading the data and building the model…",
+             "stopping": "Stopping after this batch…",
+             "done": f"Finished {s['epochs']} epochs in {_duration(s['seconds'])}",
+             "stopped": f"Stopped during epoch {min(s['epoch'] + 1, s['epochs'])}, "
+                        f"after batch {s['batch']}",
+             "diverged": "Stopped: the loss diverged",
+             "failed": "Failed"}.get(s["status"])
+    if label is None and s["steps"]:
+        epoch_now = min(s["epoch"] + 1, s["epochs"])
+        label = (f"Epoch {epoch_now}/{s['epochs']} · batch {s['batch']}/{s['steps']} · "
+                 f"{s['rate'] or 0:,.0f} images/s · ETA {_duration(s['eta'])}")
+    st.progress(min(done / total, 1.0) if total else 0.0, text=label)
+    if s["batch_loss"]:
+        st.plotly_chart(plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
+                                              s["steps"]), key=f"{key}_curves", width="stretch")
+    if s["filters"] is not None:
+        left, right = st.columns([1, 1.6])
+        with left:
+            st.markdown("**First conv layer's filters** (red positive, blue negative)")
+            st.plotly_chart(plots.filters_grid(s["filters"]), key=f"{key}_filters",
+                            width="stretch")
+        with right:
+            st.markdown("**Feature maps of one test image**")
+            tabs = st.tabs(list(s["maps"]))
+            for tab, (name, fmap) in zip(tabs, s["maps"].items()):
+                with tab:
+                    st.plotly_chart(plots.feature_maps(fmap, max_channels=16),
+                                    key=f"{key}_maps_{name}", width="stretch")
+
+
+@st.cache_resource(show_spinner="Evaluating on the test set…", max_entries=8)
+def run_predictions(run_dir: str, mtime: float):  # noqa: ARG001 - mtime keys the cache
+    from cnnviz import training
+
+    run = training.read_run(run_dir)
+    ds = dataset(run["config"]["dataset"])
+    model = models.load(f"{run_dir}/model.keras")
+    return training.predict_arrays(model, ds.x_test), ds
+
+
+def run_report(run_dir: str, key: str) -> None:
+    """Test accuracy, confusion matrix with the images of a chosen cell, confident mistakes."""
+    from cnnviz import plots, training
+
+    probs, ds = run_predictions(run_dir, _mtime(f"{run_dir}/model.keras"))
+    pred = probs.argmax(1)
+    names = ds.class_names
+    counts = training.confusion_matrix(ds.y_test, pred, len(names))
+    st.metric("Test accuracy", f"{(pred == ds.y_test).mean():.2%}",
+              help=f"on {len(pred):,} test images" + (" (bundled sample)" if ds.is_sample else ""))
+    left, right = st.columns([1.1, 1])
+    with left:
+        st.plotly_chart(plots.confusion(counts, names), key=f"{key}_confusion", width="stretch")
+    with right:
+        mistakes = counts - np.diag(np.diag(counts))
+        worst = np.unravel_index(np.argmax(mistakes), counts.shape)
+        a, b = st.columns(2)
+        true = a.selectbox("True class", range(len(names)), index=int(worst[0]),
+                           format_func=lambda i: names[i], key=f"{key}_true")
+        guess = b.selectbox("Predicted as", range(len(names)), index=int(worst[1]),
+                            format_func=lambda i: names[i], key=f"{key}_pred")
+        cell = np.flatnonzero((ds.y_test == true) & (pred == guess))[:20]
+        st.caption(f"{counts[true, guess]} test images of {names[true]} predicted as "
+                   f"{names[guess]}" + (" (first 20)" if counts[true, guess] > 20 else ""))
+        if len(cell):
+            st.plotly_chart(plots.image_grid(ds.x_test[cell], [f"#{i}" for i in cell], cols=5),
+                            key=f"{key}_cell", width="stretch")
+    wrong = training.most_confident_wrong(probs, ds.y_test)
+    if len(wrong):
+        st.markdown("**Most confident mistakes**")
+        titles = [f"{names[ds.y_test[i]]} → {names[pred[i]]} {probs[i, pred[i]]:.0%}"
+                  for i in wrong]
+        st.plotly_chart(plots.image_grid(ds.x_test[wrong], titles, cols=6),
+                        key=f"{key}_wrong", width="stretch")
+
+
+def use_run_button(run_dir: str, key: str) -> None:
+    """Make a run the model chosen on the Draw and Inside pages."""
+    from pathlib import Path
+
+    label = f"Run {Path(run_dir).name}"
+    if st.button("Use on the Draw and Inside pages", key=key, icon=":material/check_circle:"):
+        for picker in ("draw_model", "inside_model"):
+            st.session_state[picker] = label
+        st.toast(f"{label} is now the model on the Draw and Inside pages.")

@@ -164,3 +164,44 @@ def test_check_input_names_the_shapes():
     with pytest.raises(models.ModelError, match=r"\(32, 32, 3\).*28x28x1"):
         models.check_input(models.build("cifar10_cnn"), (28, 28, 1))
     models.check_input(models.build("lenet5_classic"), (28, 28, 1))  # padded to 32: fine
+
+
+def _row(layer, units=0, size=0, stride=0, padding="valid", activation="linear", rate=0.0):
+    return dict(layer=layer, units=units, size=size, stride=stride, padding=padding,
+                activation=activation, rate=rate)
+
+
+def test_stack_builds_named_layers_with_keras_shapes_and_params():
+    stack = [_row("Conv2D", 8, 3, 1, "same", "relu"), _row("BatchNormalization"),
+             _row("MaxPool", size=2, stride=2), _row("Conv2D", 4, 3, 2, "valid", "tanh"),
+             _row("AvgPool", size=2, stride=1, padding="same"), _row("Dropout", rate=0.3),
+             _row("Flatten"), _row("Dense", 32, activation="sigmoid")]
+    model = models.build_stack(stack, (28, 28, 1))
+    assert [l.name for l in model.layers[1:]] == ["conv1", "batchnorm1", "maxpool1", "conv2",
+                                                  "avgpool1", "dropout1", "flatten", "dense1",
+                                                  "dense2"]
+    assert model.get_layer("conv2").output.shape[1:] == (6, 6, 4)
+    assert model.output_shape == (None, 10)
+    summary = models.summarize(model)
+    assert summary.total_params == model.count_params()
+    # without an explicit Flatten one is added before the classifier
+    assert models.build_stack(stack[:5], (28, 28, 1)).layers[-2].name == "flatten"
+
+
+@pytest.mark.parametrize("stack, message", [
+    ([_row("Conv2D", 6, 5, 1), _row("MaxPool", size=2, stride=2)] * 3,
+     "layer 5 \\(Conv2D\\): a 5×5 window does not fit its 4×4 input"),
+    ([_row("Flatten"), _row("Conv2D", 6, 3, 1)], "layer 2 \\(Conv2D\\) needs an image"),
+    ([_row("Conv2D", 0, 3, 1)], "at least 1 filter"),
+    ([_row("Conv2D", 4, 3, 0)], "at least 1"),
+    ([_row("Dense", 0)], "at least 1 unit"),
+    ([_row("Dropout", rate=1.0)], "below 1"),
+    ([_row("Conv2D", 4, 3, 1, activation="swishy")], "activation must be one of"),
+    ([_row("Pool")], "choose a layer type"),
+    ([_row("Flatten"), _row("Dense", 100_000)], "layer 2 \\(Dense\\) brings the model to "
+                                                "78,500,000 parameters"),
+    ([_row("Conv2D", 100_000, 3, 1, "same")], "activations reach 299 MB"),
+])
+def test_impossible_stacks_are_refused_naming_the_layer(stack, message):
+    with pytest.raises(models.ModelError, match=message):
+        models.build_stack(stack, (28, 28, 1))

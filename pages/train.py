@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import streamlit as st
+
+from cnnviz import training, ui
+
+ui.routed()
+st.title("Train a network")
+st.caption("Pick a dataset and a model (or build your own), press Train, and watch Keras "
+           "learn: the loss falling, the first layer's filters taking shape, the feature maps "
+           "sharpening. Runs are saved and can be used on the other pages.")
+
+run = st.session_state.get("train_run")
+busy = run is not None and run.running
+setup, live = st.columns([1, 1.5], gap="large")
+with setup:
+    config = ui.train_setup("train", disabled=busy)
+    if busy:
+        st.button("Stop training", key="train_stop", icon=":material/stop_circle:", type="primary",
+                  on_click=run.stop, width="stretch",
+                  help="Ends after the current batch; the weights so far are kept and saved.")
+    elif st.button("Train", key="train_start", icon=":material/play_circle:", type="primary",
+                   disabled=config is None, width="stretch"):
+        try:
+            st.session_state["train_run"] = training.LiveRun(config).start()
+        except training.TooBusy as err:
+            st.error(str(err), icon=":material/hourglass_top:")
+        else:
+            st.rerun()  # redraw with the controls locked and a Stop button
+
+with live:
+    if run is None:
+        st.info("The live view appears here once training starts. For a quick look, set "
+                "Training images to 6,000 and Epochs to 2 under Training settings.",
+                icon=":material/monitoring:")
+        st.stop()
+
+    @st.fragment(run_every=0.5 if busy else None)
+    def progress():
+        ui.live_view(run, "train_live")
+        if busy and not run.running:
+            st.rerun()  # finished: redraw the whole page with the results
+
+    progress()
+    state = run.snapshot()
+    if state["status"] in ("diverged", "failed"):
+        st.error(state["message"], icon=":material/error:")
+    elif not busy and state["status"] in ("done", "stopped"):
+        stopped = " (stopped early; the weights so far were kept)" \
+            if state["status"] == "stopped" else ""
+        st.success(f"Saved as run {Path(state['run_dir']).name}{stopped}.",
+                   icon=":material/task_alt:")
+        ui.use_run_button(state["run_dir"], "train_use")
+
+if run is not None and not busy and state["status"] in ("done", "stopped"):
+    st.subheader("How the trained model does on the test set")
+    ui.run_report(state["run_dir"], "train_report")

@@ -1,0 +1,152 @@
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import models, training
+from tests.conftest import ROOT, requires_data
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "DEFAULT_RUNS_DIR", tmp_path)
+    return tmp_path
+
+
+def train_page() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages/train.py"), default_timeout=120).run()
+
+
+def wait_for(at: AppTest, predicate, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if predicate(at):
+            return
+        time.sleep(0.5)
+    raise TimeoutError("the page never showed what was expected")
+
+
+def progress_text(at) -> str:
+    bars = at.get("progress")
+    return bars[0].proto.text if bars else ""
+
+
+def test_summary_of_every_preset_equals_keras(runs_dir):
+    at = train_page()
+    assert not at.exception
+    for preset in models.PRESETS:
+        dataset = models.PRESETS[preset].dataset
+        if dataset == "cifar10":
+            continue  # not available offline; the selectbox only lists what is
+        at.selectbox(key="train_dataset").set_value(dataset)
+        at.selectbox(key="train_preset").set_value(preset).run()
+        shown = {m.label: m.value for m in at.metric}
+        model = models.build(preset)
+        assert shown["Parameters"] == f"{model.count_params():,}"
+        assert shown["FLOPs per image"] == f"{models.summarize(model).flops:,}"
+        recipe = models.PRESETS[preset].recipe
+        assert at.number_input(key="train_epochs").value == recipe.epochs
+        assert at.number_input(key="train_learning_rate").value == recipe.learning_rate
+
+
+def test_custom_stack_summary_and_impossible_stack(runs_dir):
+    at = train_page()
+    at.selectbox(key="train_preset").set_value("custom (edit the layers)").run()
+    assert not at.exception
+    model = models.build_stack(models.DEFAULT_STACK, (28, 28, 1))
+    assert {m.label: m.value for m in at.metric}["Parameters"] == f"{model.count_params():,}"
+
+
+def test_mismatched_preset_and_dataset_is_refused(runs_dir, monkeypatch):
+    at = train_page()
+    at.selectbox(key="train_preset").set_value("lenet5_classic").run()
+    at.selectbox(key="train_dataset").set_value("fashion_mnist").run()
+    assert not at.exception and not at.error  # 32x32 classic takes padded 28x28 images
+
+
+@requires_data
+def test_start_a_tiny_training_see_progress_and_stop(runs_dir):
+    at = train_page()
+    at.number_input(key="train_subset").set_value(3000)
+    at.number_input(key="train_epochs").set_value(50)
+    at.number_input(key="train_batch_size").set_value(32)
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    run = at.session_state["train_run"]
+    wait_for(at, lambda a: "batch" in progress_text(a) and "images/s" in progress_text(a))
+    first = progress_text(at)
+    wait_for(at, lambda a: progress_text(a) != first)
+    assert at.button(key="train_stop")  # Train became Stop while it runs
+    at.button(key="train_stop").click().run()
+    run.join(timeout=120)
+    state = run.snapshot()
+    assert state["status"] == "stopped"
+    assert state["epoch"] < 50
+    at.run()
+    assert not at.exception
+    assert any("stopped early" in s.value for s in at.success)
+    assert (runs_dir / state["run_dir"].rsplit("/", 1)[-1] / "model.keras").is_file()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Test accuracy"] == f"{state['test_accuracy']:.2%}"
+
+
+def test_server_wide_cap(runs_dir, monkeypatch):
+    monkeypatch.setattr(training, "MAX_ACTIVE", 0)
+    at = train_page()
+    at.button(key="train_start").click().run()
+    assert "limit is 0" in at.error[0].value
+    assert "train_run" not in at.session_state
+
+
+@requires_data
+def test_divergence_is_reported_with_advice(runs_dir):
+    at = train_page()
+    at.number_input(key="train_subset").set_value(512)
+    at.number_input(key="train_learning_rate").set_value(1e6)
+    at.selectbox(key="train_optimizer").set_value("sgd")
+    at.button(key="train_start").click().run()
+    at.session_state["train_run"].join(timeout=120)
+    at.run()
+    assert not at.exception
+    assert "lower learning rate" in at.error[0].value
+
+
+@requires_data
+def test_runs_page_lists_compares_and_reports(runs_dir):
+    config = training.TrainConfig(preset="lenet5", epochs=1, subset=600, batch_size=64)
+    first = training.train(config, runs_dir)
+    training.train(config, runs_dir)
+    at = AppTest.from_file(str(ROOT / "pages/runs.py"), default_timeout=120).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 2
+    assert len(at.multiselect(key="runs_compare").value) == 2
+    at.selectbox(key="runs_one").set_value(first.run_dir.name).run()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Test accuracy"] == f"{first.test_accuracy:.2%}"
+    at.button(key="runs_use").click().run()
+    assert at.session_state["draw_model"] == f"Run {first.run_dir.name}"
+
+
+def test_runs_page_without_runs(runs_dir):
+    at = AppTest.from_file(str(ROOT / "pages/runs.py"), default_timeout=60).run()
+    assert not at.exception
+    assert "No runs yet" in at.info[0].value
+
+
+def test_confusion_matrix_and_confident_mistakes_match_tensorflow():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 500)
+    probs = rng.dirichlet(np.ones(10), 500)
+    pred = probs.argmax(1)
+    np.testing.assert_array_equal(training.confusion_matrix(y, pred, 10),
+                                  tf.math.confusion_matrix(y, pred, 10).numpy())
+    wrong = training.most_confident_wrong(probs, y, k=5)
+    assert all(pred[i] != y[i] for i in wrong)
+    conf = probs[wrong, pred[wrong]]
+    assert list(conf) == sorted(conf, reverse=True)
+    others = np.setdiff1d(np.flatnonzero(pred != y), wrong)
+    assert conf[-1] >= probs[others].max(1).max()
