@@ -1,4 +1,4 @@
-"""Command line: python -m cnnviz {summary,train,evaluate,predict} ... (--json for machines).
+"""Command line: python -m cnnviz {summary,train,evaluate,predict,dream} ... (--json for machines).
 
 Errors a user can fix (unknown preset, missing or broken model file, wrong input shape) print
 one line on stderr and exit with code 2; progress bars go to stderr so --json output stays clean.
@@ -187,6 +187,27 @@ def cmd_predict(args) -> None:
         raise UserError("none of the images could be read")
 
 
+# --- dream -------------------------------------------------------------------------------------
+
+
+def cmd_dream(args) -> None:
+    from cnnviz import explain, images
+
+    model = models.load(args.model)
+    if args.steps < 1:
+        raise UserError("--steps must be at least 1")
+    dream = explain.Dreamer(model).run(explain.DreamSettings(steps=args.steps))
+    out = Path(args.out)
+    classes = []
+    for i, image in enumerate(dream.images):
+        path = images.write_png(image, out / f"class_{i}.png")
+        classes.append({"class": i, "path": str(path),
+                        "self_prob": float(dream.probabilities[i, i])})
+    emit(args, {"classes": classes, "seconds": dream.seconds},
+         "\n".join(f"class {c['class']}: {c['path']} (the model says {c['self_prob']:.1%})"
+                   for c in classes) + f"\n{dream.seconds:.2f} s")
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -201,7 +222,8 @@ def parser() -> argparse.ArgumentParser:
         return c
 
     s = command("summary", cmd_summary, "layers, output shapes, parameters and FLOPs")
-    s.add_argument("model", help=f"a preset ({', '.join(models.BUILDERS)}) or a .keras file")
+    s.add_argument("model", help=f"a preset ({', '.join(models.BUILDERS)}), an architecture "
+                                 f"({', '.join(models.ARCHITECTURES)}) or a .keras file")
 
     t = command("train", cmd_train, "train a preset and write a run directory")
     t.add_argument("--preset", required=True, choices=list(models.PRESETS))
@@ -222,6 +244,11 @@ def parser() -> argparse.ArgumentParser:
     pr = command("predict", cmd_predict, "classify digit images (files or folders)")
     pr.add_argument("paths", nargs="+", help="image files or folders of images")
     pr.add_argument("--model", default=str(models.SHIPPED_MODEL), help="a .keras file")
+
+    d = command("dream", cmd_dream, "activation maximization: one PNG per class")
+    d.add_argument("--model", default=str(models.SHIPPED_MODEL), help="a .keras file")
+    d.add_argument("--out", required=True, help="folder for class_<i>.png")
+    d.add_argument("--steps", type=int, default=200)
 
     e = command("evaluate", cmd_evaluate, "test accuracy and loss of a .keras model")
     e.add_argument("model", help="a .keras file")

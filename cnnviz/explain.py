@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 
 MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "DepthwiseConv2D", "SeparableConv2D")
@@ -50,3 +53,342 @@ def is_unsure(probs: np.ndarray, floor: float = 0.5, margin: float = 0.2) -> boo
     """Top class below `floor`, or the runner-up within `margin` of it."""
     top2 = np.sort(probs)[-2:]
     return bool(top2[1] < floor or top2[1] - top2[0] < margin)
+
+
+# --- the model seen from inside: any layer, pre-softmax scores ------------------------------
+
+
+class ExplainError(ValueError):
+    """The model's structure does not allow this view; the message says why."""
+
+
+def conv_layers(model, prefix: str = "") -> list[tuple[str, object]]:
+    """(path, layer) of every Conv2D, looking inside nested models ("inner/conv1")."""
+    import keras
+
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found += conv_layers(layer, f"{prefix}{layer.name}/")
+        elif type(layer).__name__ == "Conv2D":
+            found.append((prefix + layer.name, layer))
+    return found
+
+
+def _is_nested(model) -> bool:
+    import keras
+
+    return any(isinstance(layer, keras.Model) for layer in model.layers)
+
+
+def _chain(model, x, taps: dict, inputs_of: dict, prefix: str = ""):
+    """Call a chain of layers again on x, entering nested models, recording each layer's input
+    and output by path. Layers inside a nested model belong to the inner graph; re-calling
+    them builds one connected graph from the outer input, which `keras.Model(outer.inputs,
+    inner_layer.output)` cannot do (it reports a disconnected graph)."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):
+            if not _is_chain(layer):
+                raise ExplainError(f"the nested model {layer.name} branches; only chains of "
+                                   "layers can be looked inside")
+            x = _chain(layer, x, taps, inputs_of, f"{prefix}{layer.name}/")
+        else:
+            inputs_of[prefix + layer.name] = x
+            x = layer(x)
+            taps[prefix + layer.name] = x
+    return x
+
+
+def _is_chain(model) -> bool:
+    """Each layer feeds the next and nothing else: one node at every depth of its graph."""
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        return True
+    return all(len(nodes) == 1 for nodes in model._nodes_by_depth.values())
+
+
+def _last_layer(model) -> tuple[str, object]:
+    import keras
+
+    path, last = "", model.layers[-1]
+    while isinstance(last, keras.Model):
+        path += last.name + "/"
+        last = last.layers[-1]
+    return path + last.name, last
+
+
+def _scores(last, output, layer_input):
+    """Pre-softmax class scores: a softmax output layer is re-applied without its softmax."""
+    import keras
+
+    softmax = keras.activations.softmax
+    if type(last).__name__ == "Dense" and last.activation is softmax:
+        z = keras.ops.matmul(layer_input, last.kernel)
+        return z + last.bias if last.use_bias else z
+    if type(last).__name__ == "Softmax" or (type(last).__name__ == "Activation"
+                                            and last.activation is softmax):
+        return layer_input
+    return keras.ops.log(keras.ops.clip(output, 1e-7, 1.0))  # logits up to a constant
+
+
+def inside_view(model, layer_paths=()):
+    """A Keras model from the input to [class scores (logits), *the named layers' outputs],
+    for Functional, Sequential and nested models alike. Paths name nested layers "inner/conv1"."""
+    import keras
+
+    if _is_chain(model):  # re-call the layers: one graph even for shared or nested layers
+        inputs = keras.Input(model.input_shape[1:])
+        taps, inputs_of = {}, {}
+        _chain(model, inputs, taps, inputs_of)
+    elif any(isinstance(layer, keras.Model) for layer in model.layers):
+        raise ExplainError("this model nests models inside a branching graph; only chains "
+                           "of layers can be looked inside")
+    else:  # a branching Functional model: its own graph
+        layers = [l for l in model.layers if not isinstance(l, keras.layers.InputLayer)]
+        taps = {l.name: l.output for l in layers}
+        inputs_of = {l.name: l.input for l in layers}
+        inputs = model.input
+    missing = [p for p in layer_paths if p not in taps]
+    if missing:
+        raise ExplainError(f"the model has no layer {missing[0]!r}")
+    path, last = _last_layer(model)
+    scores = _scores(last, taps[path], inputs_of[path])
+    return keras.Model(inputs, [scores, *[taps[p] for p in layer_paths]])
+
+
+def _fit(image: np.ndarray, input_shape) -> np.ndarray:
+    from cnnviz.data import fit_to_input
+
+    return fit_to_input(np.asarray(image, np.float32)[None], input_shape)
+
+
+def _crop_to(a: np.ndarray, shape) -> np.ndarray:
+    """Undo fit_to_input's centred zero-padding on a map at the model's input size."""
+    top, left = (a.shape[0] - shape[0]) // 2, (a.shape[1] - shape[1]) // 2
+    return a[top: top + shape[0], left: left + shape[1]]
+
+
+class Explainer:
+    """Saliency maps and Grad-CAM for one model; one compiled function per conv layer."""
+
+    def __init__(self, model):
+        self.model = model
+        self.input_shape = tuple(int(d) for d in model.input_shape[1:])
+        self.conv_paths = [path for path, _ in conv_layers(model)]
+        self._fns: dict = {}
+
+    def _fn(self, layer: str | None):
+        import tensorflow as tf
+
+        if layer not in self._fns:
+            view = inside_view(self.model, [layer] if layer else [])
+            spec = [tf.TensorSpec((None, *self.input_shape), tf.float32),
+                    tf.TensorSpec((), tf.int32)]
+
+            @tf.function(input_signature=spec)
+            def grads(x, cls):
+                with tf.GradientTape(persistent=True) as tape:
+                    tape.watch(x)
+                    outs = view(x, training=False)
+                    scores, *maps = outs if isinstance(outs, (list, tuple)) else [outs]
+                    target = tf.reduce_sum(scores[:, cls])
+                inner = tape.gradient(target, maps[0]) if maps else tf.zeros(())
+                return scores, (maps[0] if maps else tf.zeros(())), inner, tape.gradient(target, x)
+
+            self._fns[layer] = grads
+        return self._fns[layer]
+
+    def gradient(self, image: np.ndarray, cls: int) -> np.ndarray:
+        """|d score / d pixel|, the largest over colour channels (Simonyan et al. 2014)."""
+        *_, g = self._fn(None)(_fit(image, self.input_shape), cls)
+        return _crop_to(np.abs(g.numpy()[0]).max(-1), image.shape[:2])
+
+    def smoothgrad(self, image: np.ndarray, cls: int, samples: int = 32, noise: float = 0.15,
+                   seed: int = 0) -> np.ndarray:
+        """The gradient averaged over noisy copies (Smilkov et al. 2017): less speckle."""
+        x = _fit(image, self.input_shape)
+        rng = np.random.default_rng(seed)
+        noisy = (x + rng.normal(0, noise, (samples, *x.shape[1:]))).astype(np.float32)
+        *_, g = self._fn(None)(noisy, cls)
+        return _crop_to(np.abs(g.numpy()).mean(0).max(-1), image.shape[:2])
+
+    def gradcam(self, image: np.ndarray, cls: int, layer: str | None = None) -> np.ndarray:
+        """Grad-CAM (Selvaraju et al. 2017): the layer's maps weighted by the mean gradient of
+        the class score, ReLU, resized to the input; in [0, 1]. Default: the last conv layer."""
+        import tensorflow as tf
+
+        if not self.conv_paths:
+            raise ExplainError("the model has no Conv2D layer for Grad-CAM")
+        layer = layer or self.conv_paths[-1]
+        _, maps, grads, _ = self._fn(layer)(_fit(image, self.input_shape), cls)
+        weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+        cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1)).numpy()[0]
+        cam = _crop_to(_to_input_grid(cam, *receptive_grid(self.model, layer),
+                                      self.input_shape[:2]), image.shape[:2])
+        return cam / cam.max() if cam.max() > 0 else cam
+
+
+def _layers_in_order(model, prefix: str = ""):
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _layers_in_order(layer, f"{prefix}{layer.name}/")
+        elif not isinstance(layer, keras.layers.InputLayer):
+            yield prefix + layer.name, layer
+
+
+def receptive_grid(model, layer_path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where the cells of a layer's output sit on the input: cell i of axis a is centred at
+    start[a] + jump[a] * i input pixels. Valid convolutions shrink the map from the borders,
+    so stretching a map over the whole input would misplace it."""
+    from cnnviz import ops
+
+    start, jump = np.zeros(2), np.ones(2)
+    for path, layer in _layers_in_order(model):
+        kind = type(layer).__name__
+        if kind in ("Conv2D", "MaxPooling2D", "AveragePooling2D"):
+            k = layer.kernel_size if kind == "Conv2D" else layer.pool_size
+            d = layer.dilation_rate if kind == "Conv2D" else (1, 1)
+            for a in range(2):
+                n = int(layer.input.shape[1 + a])
+                before = ops.pad_amounts(n, k[a], layer.strides[a], d[a], layer.padding)[0]
+                start[a] += (d[a] * (k[a] - 1) / 2 - before) * jump[a]
+                jump[a] *= layer.strides[a]
+        if path == layer_path:
+            return start, jump
+    raise ExplainError(f"the model has no layer {layer_path!r}")
+
+
+def _to_input_grid(cam: np.ndarray, start, jump, shape) -> np.ndarray:
+    """Linear interpolation of a layer map onto the input pixels (edges held beyond the map)."""
+    rows = np.interp(np.arange(shape[0]), start[0] + jump[0] * np.arange(cam.shape[0]),
+                     np.arange(cam.shape[0]))
+    cols = np.interp(np.arange(shape[1]), start[1] + jump[1] * np.arange(cam.shape[1]),
+                     np.arange(cam.shape[1]))
+    r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
+    r1, c1 = np.minimum(r0 + 1, cam.shape[0] - 1), np.minimum(c0 + 1, cam.shape[1] - 1)
+    fr, fc = (rows - r0)[:, None], (cols - c0)[None, :]
+    top = cam[r0][:, c0] * (1 - fc) + cam[r0][:, c1] * fc
+    bottom = cam[r1][:, c0] * (1 - fc) + cam[r1][:, c1] * fc
+    return top * (1 - fr) + bottom * fr
+
+
+# --- activation maximization ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    steps: int = 200
+    learning_rate: float = 0.05
+    l2: float = 0.002  # pulls pixels towards black: no ink where none is needed
+    total_variation: float = 0.02  # smooth strokes instead of high-frequency noise
+    jitter: int = 2  # random shift (px) each step: features must work wherever they land
+    blur_every: int = 8  # a light 3x3 blur every n steps (0 = never)
+    scale: float = 0.0  # random zoom in [1 - scale, 1 + scale] each step (0 = off)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Dream:
+    images: np.ndarray  # (n, H, W, C) in [0, 1]
+    objective: np.ndarray  # the maximised score (logit or summed activation) per image
+    probabilities: np.ndarray  # (n, classes): what the model says about each image
+    seconds: float
+
+
+class Dreamer:
+    """Optimise inputs so a class score (pre-softmax) or a conv filter's summed activation is as
+    large as possible, all targets at once in one batched, compiled loop."""
+
+    def __init__(self, model, layer: str | None = None):
+        import tensorflow as tf
+
+        self.model, self.layer = model, layer
+        self.input_shape = tuple(int(d) for d in model.input_shape[1:])
+        view = inside_view(model, [layer] if layer else [])
+        self.targets = int(view.outputs[-1].shape[-1])
+
+        def objective(x):
+            outs = view(x, training=False)
+            scores, *maps = outs if isinstance(outs, (list, tuple)) else [outs]
+            chosen = maps[0] if maps else scores
+            if maps:  # filter i's total response over the map of image i
+                chosen = tf.reduce_sum(chosen, axis=(1, 2))
+            return tf.linalg.diag_part(chosen)
+
+        self._objective = tf.function(objective)
+        self._steps = tf.function(self._make_steps(objective))
+
+    def _make_steps(self, objective):
+        import tensorflow as tf
+
+        blur = tf.constant(np.outer([1, 2, 1], [1, 2, 1])[..., None, None] / 16.0, tf.float32)
+        blur = tf.tile(blur, [1, 1, self.input_shape[2], 1])
+
+        def run(x, n, step0, lr, l2, tv, jitter, blur_every, scale, seed):
+            for i in tf.range(n):
+                step = step0 + i
+                key = tf.stack([seed, step])
+                shift = tf.random.stateless_uniform([2], key, -jitter, jitter + 1, tf.int32)
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    moved = tf.roll(x, shift, axis=[1, 2])
+                    if scale > 0:
+                        moved = _zoom(moved, tf.random.stateless_uniform(
+                            [], key + 1, 1 - scale, 1 + scale))
+                    gain = objective(moved)
+                    penalty = l2 * tf.reduce_sum(x ** 2, axis=[1, 2, 3]) + \
+                        tv * tf.reduce_sum(tf.image.total_variation(x))
+                    loss = tf.reduce_sum(-gain + penalty)
+                g = tape.gradient(loss, x)
+                g /= tf.math.reduce_std(g, axis=[1, 2, 3], keepdims=True) + 1e-8
+                x = tf.clip_by_value(x - lr * g, 0.0, 1.0)
+                if blur_every > 0 and (step + 1) % blur_every == 0:
+                    x = tf.nn.depthwise_conv2d(x, blur, [1, 1, 1, 1], "SAME")
+            return x
+
+        return run
+
+    def run(self, settings: DreamSettings = DreamSettings(), on_progress=None,
+            chunk: int = 50) -> Dream:
+        """All targets at once; `on_progress(done_steps, total)` after every `chunk` steps."""
+        import tensorflow as tf
+
+        start = time.perf_counter()
+        rng = np.random.default_rng(settings.seed)
+        # Classes start from near-black, as digits are drawn on black. A filter starts from
+        # grey: on black many ReLU filters are silent and their gradient is zero.
+        low = 0.0 if self.layer is None else 0.45
+        x = tf.constant(rng.uniform(low, low + 0.1, (self.targets, *self.input_shape)),
+                        tf.float32)
+        s = settings
+        args = [tf.constant(v, dtype) for v, dtype in (
+            (s.learning_rate, tf.float32), (s.l2, tf.float32), (s.total_variation, tf.float32),
+            (s.jitter, tf.int32), (s.blur_every, tf.int32), (s.scale, tf.float32),
+            (s.seed, tf.int32))]
+        done = 0
+        while done < s.steps:
+            n = min(chunk, s.steps - done)
+            x = self._steps(x, tf.constant(n), tf.constant(done), *args)
+            done += n
+            if on_progress:
+                on_progress(done, s.steps)
+        images = x.numpy()
+        objective = self._objective(x).numpy()
+        probs = self.model(x, training=False).numpy()
+        return Dream(images, objective, probs, time.perf_counter() - start)
+
+
+def _zoom(x, factor):
+    """Scale the batch about its centre by `factor`, keeping its size."""
+    import tensorflow as tf
+
+    size = tf.shape(x)[1:3]
+    scaled = tf.cast(tf.round(tf.cast(size, tf.float32) * factor), tf.int32)
+    return tf.image.resize_with_crop_or_pad(tf.image.resize(x, scaled), size[0], size[1])

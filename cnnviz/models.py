@@ -159,6 +159,29 @@ def cifar10_cnn():
     return _mnist_cnn_shape("cifar10_cnn", (32, 32, 3))
 
 
+def alexnet():
+    """AlexNet (Krizhevsky et al. 2012) as one tower on 227×227×3, without its local response
+    normalisation (no weights: built for its shapes and costs only)."""
+    conv = lambda f, k, **kw: ("conv", dict(filters=f, kernel_size=k, activation="relu", **kw))  # noqa: E731
+    pool = ("maxpool", dict(pool_size=3, strides=2))
+    return _conv_stack(
+        "alexnet", (227, 227, 3),
+        [conv(96, 11, strides=4), pool, conv(256, 5, padding="same"), pool,
+         conv(384, 3, padding="same"), conv(384, 3, padding="same"),
+         conv(256, 3, padding="same"), pool],
+        [("flatten", {}), ("dense", dict(units=4096, activation="relu")),
+         ("dense", dict(units=4096, activation="relu")),
+         ("dense", dict(units=1000, activation="softmax"))],
+    )
+
+
+def vgg16():
+    """Keras' own VGG16 without weights (nothing is downloaded)."""
+    import keras
+
+    return keras.applications.VGG16(weights=None)
+
+
 BUILDERS = {
     "lenet5": lenet5,
     "lenet5_classic": lenet5_classic,
@@ -166,6 +189,7 @@ BUILDERS = {
     "mnist_cnn": mnist_cnn,
     "cifar10_cnn": cifar10_cnn,
 }
+ARCHITECTURES = {"alexnet": alexnet, "vgg16": vgg16}  # for the gallery and `summary` only
 
 # The recipe that reached >=99% here for LeNet-5; see the model card of the shipped model.
 LENET5_ADAM = Recipe("adam", 2e-3, 30, 128, 0.0, True, True,
@@ -210,12 +234,12 @@ class ModelError(ValueError):
 
 
 def build(name: str):
-    try:
-        return BUILDERS[name]()
-    except KeyError:
+    builder = BUILDERS.get(name) or ARCHITECTURES.get(name)
+    if builder is None:
         raise ModelError(
-            f"unknown preset {name!r}; choose one of: {', '.join(BUILDERS)}"
-        ) from None
+            f"unknown preset {name!r}; choose one of: {', '.join([*BUILDERS, *ARCHITECTURES])}"
+        )
+    return builder()
 
 
 def load(path) -> "keras.Model":  # noqa: F821
@@ -240,7 +264,7 @@ def load(path) -> "keras.Model":  # noqa: F821
 
 
 def build_or_load(name_or_path: str):
-    if name_or_path in BUILDERS:
+    if name_or_path in BUILDERS or name_or_path in ARCHITECTURES:
         return build(name_or_path)
     if not Path(name_or_path).exists() and not name_or_path.endswith(".keras"):
         raise ModelError(
@@ -386,6 +410,8 @@ class LayerSummary:
     output_shape: tuple
     params: int
     flops: int
+    macs: int  # multiply-accumulates of convolutions and dense layers, as papers count them
+    activation_bytes: int  # float32 output of one image
 
 
 @dataclass(frozen=True)
@@ -395,6 +421,8 @@ class ModelSummary:
     total_params: int
     trainable_params: int
     flops: int
+    macs: int
+    activation_bytes: int
     layers: list
 
     def to_dict(self) -> dict:
@@ -413,6 +441,22 @@ def layer_flops(layer) -> int:
         type(layer).__name__ == "Softmax"
         or getattr(layer, "activation", None) is keras.activations.softmax) else 0
     return _weights_flops(layer) + softmax
+
+
+def layer_macs(layer) -> int:
+    import keras
+
+    kind = type(layer).__name__
+    n_out = _prod(layer.output.shape[1:])
+    if isinstance(layer, keras.Model):
+        return summarize(layer).macs
+    if kind in ("Conv2D", "Conv1D", "Conv3D"):
+        return _prod(layer.kernel.shape[:-1]) * n_out
+    if kind == "DepthwiseConv2D":
+        return _prod(layer.kernel.shape[:2]) * n_out
+    if kind == "Dense":
+        return int(layer.kernel.shape[0]) * n_out
+    return 0
 
 
 def _weights_flops(layer) -> int:
@@ -449,6 +493,8 @@ def summarize(model) -> ModelSummary:
             tuple(int(d) for d in layer.output.shape[1:]),
             int(layer.count_params()),
             layer_flops(layer),
+            layer_macs(layer),
+            4 * _prod(layer.output.shape[1:]),
         )
         for layer in model.layers
         if type(layer).__name__ != "InputLayer"
@@ -460,5 +506,7 @@ def summarize(model) -> ModelSummary:
         int(model.count_params()),
         int(trainable),
         sum(layer.flops for layer in layers),
+        sum(layer.macs for layer in layers),
+        sum(layer.activation_bytes for layer in layers),
         layers,
     )

@@ -306,3 +306,72 @@ def confusion(counts: np.ndarray, class_names) -> go.Figure:
     fig.update_xaxes(title="predicted", type="category", side="top")
     fig.update_yaxes(title="true", type="category", autorange="reversed", scaleanchor="x")
     return _layout(fig, height=460)
+
+
+# --- inside the network ----------------------------------------------------------------------
+
+HEAT = [[0.0, "rgba(255,80,0,0)"], [0.35, "rgba(255,80,0,0.25)"], [1.0, "rgba(255,230,0,0.9)"]]
+
+
+def overlays(image: np.ndarray, maps: dict[str, np.ndarray], height: int = 300) -> go.Figure:
+    """The input, then each explanation map laid over it as translucent heat."""
+    names = list(maps)
+    fig = make_subplots(rows=1, cols=len(names) + 1, subplot_titles=["Input", *names],
+                        horizontal_spacing=0.03)
+    for col in range(1, len(names) + 2):
+        fig.add_trace(_map_trace(image if image.ndim == 2 or image.shape[2] == 3
+                                 else image[..., 0], scale=dict(colorscale="gray", zmin=0,
+                                                                zmax=1)), row=1, col=col)
+    for col, name in enumerate(names, start=2):
+        m = maps[name]
+        m = m / m.max() if m.max() > 0 else m
+        fig.add_trace(go.Heatmap(z=m, colorscale=HEAT, zmin=0, zmax=1, showscale=False,
+                                 hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"),
+                      row=1, col=col)
+    _square_pixels(fig, len(names) + 1)
+    fig.update_annotations(font_size=13)
+    return _layout(fig, height=height)
+
+
+def weight_histogram(weights: np.ndarray) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=np.ravel(weights), nbinsx=60, marker_color=RUN_COLOURS[0],
+                                 hovertemplate="%{x}: %{y} weights<extra></extra>"))
+    fig.update_xaxes(title="weight")
+    fig.update_yaxes(title="count")
+    return _layout(fig, height=260)
+
+
+def dream_grid(images: np.ndarray, titles, references: np.ndarray | None = None,
+               ref_title: str = "mean") -> go.Figure:
+    """Optimised inputs, with a reference image per target (e.g. the class mean) below."""
+    shown = list(images) + (list(references) if references is not None else [])
+    labels = list(titles) + ([f"{ref_title} {t}" for t in titles] if references is not None
+                             else [])
+    return heatmap_grid(shown, labels, cols=len(images), cell_px=90, hover="%{z:.2f}")
+
+
+def layer_costs(layers: list[dict]) -> go.Figure:
+    """Parameters and FLOPs per layer, side by side, log scale: they differ by 1000s."""
+    names = [layer["name"] for layer in layers]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Parameters", "FLOPs per image"],
+                        horizontal_spacing=0.1)
+    for col, key, colour in ((1, "params", RUN_COLOURS[0]), (2, "flops", RUN_COLOURS[1])):
+        fig.add_trace(go.Bar(x=names, y=[max(layer[key], 0) for layer in layers],
+                             marker_color=colour, showlegend=False,
+                             hovertemplate="%{x}: %{y:,}<extra></extra>"), row=1, col=col)
+    fig.update_yaxes(type="log")
+    fig.update_xaxes(tickangle=-45)
+    return _layout(fig, height=360)
+
+
+def architectures_map(summaries: dict[str, dict]) -> go.Figure:
+    """Every architecture by parameters and multiply-adds (log-log)."""
+    fig = go.Figure(go.Scatter(
+        x=[s["total_params"] for s in summaries.values()],
+        y=[max(s["macs"], 1) for s in summaries.values()], text=list(summaries),
+        mode="markers+text", textposition="top center",
+        marker=dict(size=14, color=RUN_COLOURS[0]),
+        hovertemplate="%{text}: %{x:,} parameters, %{y:,} multiply-adds<extra></extra>"))
+    fig.update_xaxes(type="log", title="parameters")
+    fig.update_yaxes(type="log", title="multiply-adds per image")
+    return _layout(fig, height=360)

@@ -43,6 +43,12 @@ PAGES = [
     ("pages/pool.py", "Pooling lab", ":material/grid_view:",
      "max and average pooling window by window, the output size formula, and why pooling "
      "makes a network tolerate small shifts."),
+    ("pages/inside.py", "Inside", ":material/visibility:",
+     "what a trained network has learned: filters, feature maps, the inputs each class or "
+     "filter likes best (activation maximization), and saliency maps and Grad-CAM."),
+    ("pages/gallery.py", "Architectures", ":material/account_tree:",
+     "LeNet-5, the seeds' CNNs, AlexNet and VGG16 layer by layer: output shapes, parameters, "
+     "FLOPs and activation memory."),
     ("pages/train.py", "Train", ":material/model_training:",
      "train LeNet-5 or your own layer stack in Keras and watch the curves, the first layer's "
      "filters and the feature maps change live; stop any time."),
@@ -560,3 +566,166 @@ def use_run_button(run_dir: str, key: str) -> None:
         for picker in ("draw_model", "inside_model"):
             st.session_state[picker] = label
         st.toast(f"{label} is now the model on the Draw and Inside pages.")
+
+
+# --- inside the network ----------------------------------------------------------------------
+
+
+def model_path(label: str) -> str:
+    return model_choices()[label]
+
+
+def model_dataset(label: str) -> str:
+    """The dataset a model learned from: a run says so in its config; others are MNIST."""
+    from pathlib import Path
+
+    config = Path(model_path(label)).parent / "config.json"
+    return read_json(config).get("dataset", "mnist") if label.startswith("Run ") \
+        and config.exists() else "mnist"
+
+
+@st.cache_resource(max_entries=16)
+def _explainer(path: str, mtime: float):
+    from cnnviz import explain
+
+    return explain.Explainer(probe(path, mtime).model)
+
+
+def explainer(label: str):
+    path = model_path(label)
+    return _explainer(path, _mtime(path))
+
+
+@st.cache_resource(max_entries=16)
+def _dreamer(path: str, mtime: float, layer: str | None):
+    from cnnviz import explain
+
+    return explain.Dreamer(probe(path, mtime).model, layer)
+
+
+def dreamer(label: str, layer: str | None):
+    path = model_path(label)
+    return _dreamer(path, _mtime(path), layer)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _model_summary(path: str, mtime: float) -> dict:
+    return models.summarize(probe(path, mtime).model).to_dict()
+
+
+def model_summary(label: str) -> dict:
+    path = model_path(label)
+    return _model_summary(path, _mtime(path))
+
+
+@st.cache_data(show_spinner="Building the architecture…")
+def architecture_summary(name: str) -> dict:
+    return models.summarize(models.build(name)).to_dict()
+
+
+@st.cache_data(show_spinner=False)
+def class_means(name: str) -> np.ndarray:
+    ds = dataset(name)
+    return np.stack([ds.x_train[ds.y_train == c].mean(0) for c in range(len(ds.class_names))])
+
+
+def inside_input(key: str):
+    """A 28x28x1 model input: the drawing, an MNIST test image or an upload; with a caption.
+    Returns (None, None) after saying why there is none."""
+    from cnnviz import preprocess
+
+    sources = (["Your drawing"] if "drawing" in st.session_state else []) + \
+        ["MNIST test image", "Upload"]
+    source = st.segmented_control("Input", sources, default=sources[0], key=f"{key}_source") \
+        or sources[0]
+    if source == "Your drawing":
+        return st.session_state["drawing"][..., None], "your drawing"
+    if source == "MNIST test image":
+        ds = bundled_sample("mnist")
+        i = st.slider("Test image #", 0, len(ds.y_test) - 1, 0, key=f"{key}_index")
+        return ds.x_test[i], f"MNIST test image #{i} (a {ds.y_test[i]})"
+    image = uploaded_digit(f"{key}_upload")
+    if image is None:
+        return None, None
+    result = preprocess.preprocess(image)
+    if not result.ok:
+        st.warning(result.message)
+        return None, None
+    return result.model_input, "your upload"
+
+
+def dream_panel(label: str, key: str) -> None:
+    """Activation maximization: settings, a run with progress, results with a PNG export."""
+    from cnnviz import explain, images, plots
+
+    convs = [path for path, _ in explain.conv_layers(probe(model_path(label),
+                                                           _mtime(model_path(label))).model)]
+    target = st.selectbox("Maximise", ["each class score", *[f"each filter of {c}" for c in convs]],
+                          key=f"{key}_target")
+    layer = None if target == "each class score" else target.removeprefix("each filter of ")
+    d = explain.DreamSettings()
+    with st.expander("Regularisers", icon=":material/tune:"):
+        a, b = st.columns(2)
+        settings = explain.DreamSettings(
+            steps=a.slider("Steps", 20, 1000, d.steps, 20, key=f"{key}_steps"),
+            learning_rate=b.slider("Step size", 0.005, 0.2, d.learning_rate, 0.005,
+                                   key=f"{key}_lr"),
+            l2=a.slider("L2 (towards black)", 0.0, 0.02, d.l2, 0.001, key=f"{key}_l2",
+                        format="%.3f"),
+            total_variation=b.slider("Total variation (smoothness)", 0.0, 0.2,
+                                     d.total_variation, 0.01, key=f"{key}_tv"),
+            jitter=a.slider("Jitter (px)", 0, 4, d.jitter, key=f"{key}_jitter"),
+            blur_every=b.slider("Blur every n steps (0 = never)", 0, 32, d.blur_every,
+                                key=f"{key}_blur"),
+            scale=a.slider("Random scale (±)", 0.0, 0.3, d.scale, 0.05, key=f"{key}_scale"),
+            seed=b.number_input("Seed", 0, 10_000, 0, key=f"{key}_seed"))
+    wanted = (label, layer, settings)
+    if st.button("Run", key=f"{key}_run", icon=":material/auto_awesome:", type="primary"):
+        bar = st.progress(0.0, text="Optimising…")
+        dream = dreamer(label, layer).run(settings, on_progress=lambda done, total: bar.progress(
+            done / total, text=f"Optimising… step {done}/{total}"))
+        bar.empty()
+        st.session_state[f"{key}_result"] = (wanted, dream)
+    stored = st.session_state.get(f"{key}_result")
+    if stored is None or stored[0] != wanted:
+        st.info("Press Run to optimise one image per target, all at once.",
+                icon=":material/auto_awesome:")
+        return
+    dream = stored[1]
+    if layer is None:
+        names = dataset(model_dataset(label)).class_names
+        titles = [f"{n} {dream.probabilities[i, i]:.0%}" for i, n in enumerate(names)]
+        refs = class_means(model_dataset(label))
+        st.caption(f"{settings.steps} steps in {dream.seconds:.2f} s. Above: the input that "
+                   "maximises each class's score, with the probability the model gives it. "
+                   "Below: the mean training image of the class.")
+    else:
+        titles, refs = [f"#{i} ({v:.2f})" for i, v in enumerate(dream.objective)], None
+        st.caption(f"{settings.steps} steps in {dream.seconds:.2f} s: the input each filter of "
+                   f"{layer} responds to most (its summed response in brackets).")
+    st.plotly_chart(plots.dream_grid(dream.images, titles, refs), key=f"{key}_grid",
+                    width="stretch")
+    st.download_button("Download PNG", images.png_bytes(images.tile(dream.images, 10), scale=4),
+                       file_name="activation-maximization.png", mime="image/png",
+                       key=f"{key}_png", icon=":material/download:")
+
+
+def explanation_maps(label: str, image: np.ndarray, cls: int, layer: str | None = None,
+                     methods=("Gradient", "SmoothGrad", "Grad-CAM")) -> dict:
+    """The chosen saliency maps for class `cls`, or an error shown and an empty dict."""
+    from cnnviz import explain
+
+    e = explainer(label)
+    compute = {"Gradient": lambda: e.gradient(image, cls),
+               "SmoothGrad": lambda: e.smoothgrad(image, cls),
+               "Grad-CAM": lambda: e.gradcam(image, cls, layer)}
+    try:
+        maps = {}
+        for method in methods:
+            value = compute[method]()  # raises first when there is no conv layer
+            name = f"Grad-CAM ({layer or e.conv_paths[-1]})" if method == "Grad-CAM" else method
+            maps[name] = value
+        return maps
+    except explain.ExplainError as err:
+        st.error(f"No explanation for this model: {err}.")
+        return {}

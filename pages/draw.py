@@ -48,6 +48,14 @@ with right:
     st.plotly_chart(plots.probability_bars(probs, [str(d) for d in range(10)]),
                     key="draw_probs", width="stretch")
     st.caption(f"Model: {label}")
+    looked = ui.explanation_maps(label, result.model_input, digit, methods=("SmoothGrad",
+                                                                           "Grad-CAM"))
+    if looked:
+        st.plotly_chart(plots.overlays(result.model_input[..., 0], looked, height=220),
+                        key="draw_looked", width="stretch")
+        st.caption(f"Where the network looked for its {digit}: pixels whose change would "
+                   "move the score most (SmoothGrad) and the regions of the last conv layer "
+                   "that support it (Grad-CAM). More on the Inside page.")
 st.session_state["drawing"] = result.model_input[..., 0]  # the Conv and Pool labs start from it
 
 st.subheader("From pixels to model input")
