@@ -33,7 +33,9 @@ st.dataframe(pd.DataFrame([{
     "output shape": " × ".join(map(str, layer["output_shape"])),
     "parameters": layer["params"], "multiply-adds": layer["macs"], "FLOPs": layer["flops"],
     "activation memory (KB)": round(layer["activation_bytes"] / 1024, 1)}
-    for layer in s["layers"]]), hide_index=True, width="stretch", key="gallery_table")
+    for layer in s["layers"]]), hide_index=True, width="stretch", key="gallery_table",
+    column_config={c: st.column_config.NumberColumn(format="localized")
+                   for c in ("parameters", "multiply-adds", "FLOPs")})
 st.plotly_chart(plots.layer_costs(s["layers"]), key="gallery_costs", width="stretch")
 st.caption("Convolutions hold few parameters but do most of the arithmetic; the dense layers "
            "at the end hold most of the parameters.")

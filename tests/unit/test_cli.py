@@ -17,7 +17,7 @@ def cli(*args, check_rc=None):
     return proc
 
 
-@pytest.mark.parametrize("name", list(models.BUILDERS))
+@pytest.mark.parametrize("name", [*models.BUILDERS, *models.ARCHITECTURES])
 def test_summary_json_matches_keras(name):
     out = json.loads(cli("summary", name, "--json", check_rc=0).stdout)
     model = models.build(name)
@@ -27,7 +27,8 @@ def test_summary_json_matches_keras(name):
     assert out["input_shape"] == list(model.input_shape[1:])
     assert sum(layer["params"] for layer in out["layers"]) == out["total_params"]
     assert sum(layer["flops"] for layer in out["layers"]) == out["flops"]
-    assert set(out["layers"][0]) == {"name", "type", "output_shape", "params", "flops"}
+    assert set(out["layers"][0]) == {"name", "type", "output_shape", "params", "flops", "macs",
+                                     "activation_bytes"}
 
 
 def test_summary_text_of_a_saved_file(tmp_path):
@@ -126,3 +127,24 @@ def test_predict_exits_2_when_nothing_could_be_read(tmp_path):
     (tmp_path / "a.png").write_bytes(b"junk")
     proc = cli("predict", str(tmp_path / "a.png"), str(tmp_path / "missing.png"), "--json", check_rc=2)
     assert len(proc.stdout.splitlines()) == 2 and "none of the images" in proc.stderr
+
+
+def test_dream_writes_one_png_per_class_that_the_model_recognises(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    out = json.loads(cli("dream", "--out", str(tmp_path / "dreams"), "--steps", "200", "--json",
+                         check_rc=0).stdout)
+    assert [c["class"] for c in out["classes"]] == list(range(10))
+    assert out["seconds"] > 0
+    model = models.load(models.SHIPPED_MODEL)
+    for c in out["classes"]:
+        assert c["self_prob"] >= 0.9
+        png = np.asarray(Image.open(c["path"]), np.float32)[None, ..., None] / 255
+        assert png.shape == (1, 28, 28, 1)
+        assert model(png, training=False).numpy()[0].argmax() == c["class"]  # the saved file
+
+
+def test_dream_refuses_zero_steps(tmp_path):
+    proc = cli("dream", "--out", str(tmp_path), "--steps", "0", check_rc=2)
+    assert "at least 1" in proc.stderr

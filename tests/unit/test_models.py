@@ -1,4 +1,5 @@
 import zipfile
+import math
 
 import keras
 import numpy as np
@@ -205,3 +206,26 @@ def test_stack_builds_named_layers_with_keras_shapes_and_params():
 def test_impossible_stacks_are_refused_naming_the_layer(stack, message):
     with pytest.raises(models.ModelError, match=message):
         models.build_stack(stack, (28, 28, 1))
+
+
+def test_alexnet_layer_by_layer():
+    s = models.summarize(models.build("alexnet"))
+    shapes = {l.name: l.output_shape for l in s.layers}
+    assert shapes["conv1"] == (55, 55, 96) and shapes["maxpool1"] == (27, 27, 96)
+    assert shapes["conv2"] == (27, 27, 256) and shapes["maxpool2"] == (13, 13, 256)
+    assert shapes["conv5"] == (13, 13, 256) and shapes["maxpool3"] == (6, 6, 256)
+    params = {l.name: l.params for l in s.layers}
+    assert params["conv1"] == (11 * 11 * 3 + 1) * 96
+    assert params["dense1"] == (6 * 6 * 256 + 1) * 4096
+    assert s.total_params == 62_378_344 == models.build("alexnet").count_params()
+    assert s.macs == sum(l.macs for l in s.layers)
+    assert {l.name: l.macs for l in s.layers}["conv1"] == 11 * 11 * 3 * 55 * 55 * 96
+
+
+def test_vgg16_equals_keras_applications_and_the_published_cost():
+    import keras
+
+    s = models.summarize(models.build("vgg16"))
+    assert s.total_params == keras.applications.VGG16(weights=None).count_params() == 138_357_544
+    assert s.macs == pytest.approx(15.5e9, rel=0.01)  # Simonyan & Zisserman: 15.5 G mult-adds
+    assert s.activation_bytes == 4 * sum(math.prod(l.output_shape) for l in s.layers)
