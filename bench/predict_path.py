@@ -12,15 +12,19 @@ import time
 import numpy as np
 
 
-def timings(fn, n: int) -> np.ndarray:
+def timings(fns, n: int) -> list[np.ndarray]:
+    """Each function timed n times, interleaved call by call, so load on this shared machine
+    hits all of them alike; after a warm-up."""
     for _ in range(20):
-        fn()
-    out = np.empty(n)
+        for fn in fns:
+            fn()
+    out = np.empty((len(fns), n))
     for i in range(n):
-        t = time.perf_counter()
-        fn()
-        out[i] = time.perf_counter() - t
-    return out * 1000
+        for k, fn in enumerate(fns):
+            t = time.perf_counter()
+            fn()
+            out[k, i] = time.perf_counter() - t
+    return list(out * 1000)
 
 
 def main(n: int = 300) -> dict:
@@ -37,8 +41,8 @@ def main(n: int = 300) -> dict:
     x = preprocess.preprocess(canvas).model_input[None]
     bare = tf.function(lambda t: model(t, training=False))
 
-    path_ms = timings(lambda: probe(preprocess.preprocess(canvas).model_input), n)
-    bare_ms = timings(lambda: bare(x).numpy(), n)
+    path_ms, bare_ms = timings([lambda: probe(preprocess.preprocess(canvas).model_input),
+                                lambda: bare(x).numpy()], n)
     result = {
         "path_median_ms": float(np.median(path_ms)), "path_p95_ms": float(np.percentile(path_ms, 95)),
         "bare_median_ms": float(np.median(bare_ms)),
