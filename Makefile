@@ -45,9 +45,7 @@ e2e: $(STAMP) keras-home
 	$(PY) -m pytest tests/e2e
 
 bench: $(STAMP) keras-home
-	$(PY) -m bench.predict_path
-	$(PY) -m bench.drawn_digits
-	$(PY) -m bench.conv_speed
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -107,6 +107,16 @@ def accuracy(model_path, images, labels) -> tuple[float, np.ndarray]:
     return float((preds == labels).mean()), preds
 
 
+def main_accuracy(n: int = 2000) -> float:
+    """The shipped model's accuracy on the re-drawn set, for the benchmark table."""
+    from cnnviz import models
+
+    images, labels, _ = drawn_set(n)
+    acc, _ = accuracy(str(models.SHIPPED_MODEL), images, labels)
+    print(f"drawn digits: {acc:.2%} of {n} correct")
+    return acc
+
+
 def main() -> None:
     from cnnviz import models
 

@@ -30,18 +30,24 @@ def bare_fit(config) -> float:
 
 
 def poll_like_the_page(run, stop: threading.Event) -> None:
-    """What the Train page's fragment does every 0.5 s: read the state, build the figures."""
+    """What the Train page's fragment does every 0.5 s: read the state, build the curves, and
+    the filter and feature-map figures when the trainer has published new ones; serialise all
+    (Streamlit sends every chart on every rerun)."""
     from cnnviz import plots
 
+    version, visuals = None, []
     while not stop.wait(0.5):
         s = run.snapshot()
         if s["batch_loss"]:
             plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
                                   s["steps"]).to_json()
         if s["filters"] is not None:
-            plots.filters_grid(s["filters"]).to_json()
-            for fmap in s["maps"].values():
-                plots.feature_maps(fmap, max_channels=16).to_json()
+            if s["visual_version"] != version:
+                version = s["visual_version"]
+                visuals = [plots.filters_grid(s["filters"]),
+                           *[plots.feature_maps(m, max_channels=16) for m in s["maps"].values()]]
+            for fig in visuals:
+                fig.to_json()
 
 
 def app_fit(config) -> float:

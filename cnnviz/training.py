@@ -331,7 +331,7 @@ class LiveRun:
                            batch=0, steps=None, images=0, rate=None, eta=None,
                            started=time.time(), batch_loss=[], batch_acc=[], epoch_logs=[],
                            filters=None, maps={}, sample=None, run_dir=None,
-                           test_accuracy=None, seconds=None)
+                           test_accuracy=None, seconds=None, visual_version=0)
 
     # -- control, from the page --
     def start(self) -> "LiveRun":
@@ -384,12 +384,15 @@ class LiveRun:
 
     def _on_start(self, model, n_train: int, dataset) -> None:
         import keras
+        import tensorflow as tf
 
         from cnnviz import explain
 
         convs = [layer for layer in explain.map_layers(model) if type(layer).__name__ == "Conv2D"]
-        sample = prepare(model, dataset.x_test[:1])
-        self._probe = (convs, keras.Model(model.input, [c.output for c in convs]), sample) \
+        sample = tf.constant(prepare(model, dataset.x_test[:1]))
+        maps = keras.Model(model.input, [c.output for c in convs]) if convs else None
+        # compiled: this runs between training batches, and an eager call costs ~10x more
+        self._probe = (convs, tf.function(lambda x: maps(x, training=False)), sample) \
             if convs else None
         self._n_train = n_train
         self._update(status="running", steps=-(-n_train // self.config.batch_size),
@@ -400,10 +403,12 @@ class LiveRun:
         if self._probe is None:
             return
         convs, probe, sample = self._probe
-        outputs = probe(sample, training=False)
+        outputs = probe(sample)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        self._update(filters=np.asarray(convs[0].kernel.numpy()),
-                     maps={c.name: np.asarray(o)[0] for c, o in zip(convs, outputs)})
+        with self._lock:
+            self._state.update(filters=np.asarray(convs[0].kernel.numpy()),
+                               maps={c.name: np.asarray(o)[0] for c, o in zip(convs, outputs)})
+            self._state["visual_version"] += 1
         self._visual_at = time.monotonic()
 
     def _on_batch(self, batch: int, logs: dict) -> None:

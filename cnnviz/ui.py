@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import streamlit as st
 
@@ -102,10 +104,8 @@ def model_choices() -> dict[str, str]:
     return choices
 
 
-def model_picker(key: str):
-    """Sidebar: choose the shipped model, a trained run or an uploaded .keras file.
-
-    Returns (label, Probe), or (label, None) after showing why the model cannot be used."""
+def model_picker(key: str) -> str:
+    """Sidebar: choose the shipped model, a trained run or an uploaded .keras file (label)."""
     with st.sidebar:
         upload = st.file_uploader("Add a .keras model", type=["keras"], key=f"{key}_upload")
         if upload is not None:
@@ -113,13 +113,31 @@ def model_picker(key: str):
         choices = model_choices()
         if st.session_state.get(key) not in choices:
             st.session_state[key] = SHIPPED_LABEL
-        label = st.selectbox("Model", list(choices), key=key)
-    path = choices[label]
+        return st.selectbox("Model", list(choices), key=key)
+
+
+def load_model(label: str):
+    """The chosen model's Probe, or None after saying why it cannot be used."""
+    path = model_path(label)
     try:
-        return label, probe(path, _mtime(path))
+        return probe(path, _mtime(path))
     except models.ModelError as err:
         st.error(f"{label} cannot classify 28×28 digits: {err}. Choose another model.")
-        return label, None
+        return None
+
+
+_warm = threading.Event()
+
+
+def warm_up() -> None:
+    """Load TensorFlow and the shipped model in the background, once per server, so the first
+    page paints at once and the first drawing is classified without waiting for imports."""
+    if _warm.is_set():
+        return
+    _warm.set()
+    path = str(models.SHIPPED_MODEL)
+    threading.Thread(target=probe, args=(path, _mtime(path)), name="cnnviz-warm-up",
+                     daemon=True).start()
 
 
 def _mtime(path: str) -> float:
@@ -497,18 +515,31 @@ def live_view(run, key: str) -> None:
         st.plotly_chart(plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
                                               s["steps"]), key=f"{key}_curves", width="stretch")
     if s["filters"] is not None:
+        figures = _visual_figures(s, key)
         left, right = st.columns([1, 1.6])
         with left:
             st.markdown("**First conv layer's filters** (red positive, blue negative)")
-            st.plotly_chart(plots.filters_grid(s["filters"]), key=f"{key}_filters",
-                            width="stretch")
+            st.plotly_chart(figures["filters"], key=f"{key}_filters", width="stretch")
         with right:
             st.markdown("**Feature maps of one test image**")
             tabs = st.tabs(list(s["maps"]))
-            for tab, (name, fmap) in zip(tabs, s["maps"].items()):
+            for tab, name in zip(tabs, s["maps"]):
                 with tab:
-                    st.plotly_chart(plots.feature_maps(fmap, max_channels=16),
-                                    key=f"{key}_maps_{name}", width="stretch")
+                    st.plotly_chart(figures[name], key=f"{key}_maps_{name}", width="stretch")
+
+
+def _visual_figures(s: dict, key: str) -> dict:
+    """Filter and feature-map figures, rebuilt only when the trainer published new ones: the
+    page polls twice a second, and rebuilding them each time would slow the training."""
+    from cnnviz import plots
+
+    cached = st.session_state.get(f"{key}_figures")
+    if cached is None or cached[0] != (s["run_dir"], s["visual_version"]):
+        figures = {"filters": plots.filters_grid(s["filters"]),
+                   **{name: plots.feature_maps(m, max_channels=16) for name, m in s["maps"].items()}}
+        cached = ((s["run_dir"], s["visual_version"]), figures)
+        st.session_state[f"{key}_figures"] = cached
+    return cached[1]
 
 
 @st.cache_resource(show_spinner="Evaluating on the test set…", max_entries=8)

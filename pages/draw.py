@@ -7,7 +7,7 @@ ui.routed()
 st.title("Draw a digit")
 st.caption("White ink on black, like MNIST. The network classifies it as you draw; below, "
            "every step from your pixels to its answer.")
-label, probe = ui.model_picker("draw_model")
+label = ui.model_picker("draw_model")
 
 left, right = st.columns([1, 1.4], gap="large")
 with left:
@@ -25,14 +25,16 @@ with left:
 
 result = preprocess.preprocess(image) if image is not None else None
 with right:
-    if probe is None:
-        st.stop()
     if result is None or result.status == "blank":
         st.info("Draw a digit from 0 to 9 on the canvas: the prediction appears here.",
                 icon=":material/draw:")
+        ui.warm_up()  # the page is drawn: load the model meanwhile, for the first stroke
         st.stop()
     if result.status == "too_small":
         st.warning(result.message, icon=":material/zoom_in:")
+        st.stop()
+    probe = ui.load_model(label)
+    if probe is None:
         st.stop()
     probs, maps = probe(result.model_input)
     digit = int(np.argmax(probs))

@@ -7,7 +7,8 @@ from cnnviz import explain, plots, ui
 ui.routed()
 st.title("Inside the network")
 st.caption("What a trained network has learned, and what it looks at when it decides.")
-label, probe = ui.model_picker("inside_model")
+label = ui.model_picker("inside_model")
+probe = ui.load_model(label)
 if probe is None:
     st.stop()
 summary = ui.model_summary(label)

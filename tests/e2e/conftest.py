@@ -40,18 +40,22 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise TimeoutError(f"streamlit did not become healthy at {url} in {timeout:.0f} s")
 
 
-@contextlib.contextmanager
 def serve(workdir: Path):
     """`streamlit run app.py` on a free port with runs kept under `workdir`; yields its URL."""
+    return serve_script("app.py", workdir)
+
+
+@contextlib.contextmanager
+def serve_script(script: str, workdir: Path, cwd: Path = ROOT):
     port = free_port()
     log = workdir / "server.log"
     env = {**os.environ, "CNNVIZ_RUNS_DIR": str(workdir / "runs")}
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -93,14 +97,14 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+def wait_for_app(page, timeout_ms: int = 60_000, settle_ms: int = 500) -> None:
     """Wait until Streamlit has run the script: content shown and the running widget gone."""
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=timeout_ms,
     )
-    page.wait_for_timeout(500)  # let plotly finish laying out before a screenshot
+    page.wait_for_timeout(settle_ms)  # let plotly finish laying out before a screenshot
 
 
 def visible(page, text: str, timeout_ms: int = 30_000) -> None:
