@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -181,8 +182,13 @@ class Explainer:
         self.input_shape = tuple(int(d) for d in model.input_shape[1:])
         self.conv_paths = [path for path, _ in conv_layers(model)]
         self._fns: dict = {}
+        self._lock = threading.Lock()  # sessions share one Explainer: trace each function once
 
     def _fn(self, layer: str | None):
+        with self._lock:
+            return self._traced(layer)
+
+    def _traced(self, layer: str | None):
         import tensorflow as tf
 
         if layer not in self._fns:

@@ -130,14 +130,20 @@ _warm = threading.Event()
 
 
 def warm_up() -> None:
-    """Load TensorFlow and the shipped model in the background, once per server, so the first
-    page paints at once and the first drawing is classified without waiting for imports."""
+    """Load TensorFlow and the shipped model, and trace its explanations, in the background
+    once per server: the first page paints at once and the first drawing is answered without
+    waiting for imports or tracing."""
     if _warm.is_set():
         return
     _warm.set()
+    threading.Thread(target=_warm_up, name="cnnviz-warm-up", daemon=True).start()
+
+
+def _warm_up() -> None:
     path = str(models.SHIPPED_MODEL)
-    threading.Thread(target=probe, args=(path, _mtime(path)), name="cnnviz-warm-up",
-                     daemon=True).start()
+    blank = np.zeros((28, 28, 1), np.float32)
+    _explainer(path, _mtime(path)).smoothgrad(blank, 0)
+    _explainer(path, _mtime(path)).gradcam(blank, 0)
 
 
 def _mtime(path: str) -> float:

@@ -73,7 +73,8 @@ st.plotly_chart(plots.stages_strip(result.stages, preprocess.STAGE_TITLES),
 st.subheader("Feature maps")
 st.caption("What each convolution and pooling layer computes from this input: brighter is a "
            "stronger response. Colours are shared within a layer.")
-tabs = st.tabs([f"{name} {m.shape[0]}×{m.shape[1]}×{m.shape[2]}" for name, m in maps.items()])
-for tab, (name, fmap) in zip(tabs, maps.items()):
-    with tab:
-        st.plotly_chart(plots.feature_maps(fmap), key=f"draw_maps_{name}", width="stretch")
+options = {f"{name} {'×'.join(map(str, m.shape))}": name for name, m in maps.items()}
+first = next(iter(options))
+layer = st.segmented_control("Layer", list(options), default=first, key="draw_layer") or first
+# one layer at a time: each drawing redraws only what is shown
+st.plotly_chart(plots.feature_maps(maps[options[layer]]), key="draw_maps", width="stretch")

@@ -33,8 +33,8 @@ def test_mnist_test_digit_is_classified_as_keras_computes():
     assert metrics["Prediction"] == str(int(np.argmax(expected)))
     assert metrics["Confidence"] == f"{expected.max():.1%}"
     np.testing.assert_allclose(at.session_state["drawing"], x[..., 0])
-    # one heatmap tab per conv/pooling layer, named with its shape
-    labels = [t.label for t in at.tabs]
+    # one choice per conv/pooling layer, named with its shape
+    labels = at.segmented_control(key="draw_layer").options
     assert labels == [f"{layer.name} {'×'.join(map(str, layer.output.shape[1:]))}"
                       for layer in explain.map_layers(model)]
 

@@ -22,7 +22,7 @@ def set_number(page, label: str, value) -> None:
 def test_train_watch_progress_change_twice_then_stop(page, app_url):
     page.goto(f"{app_url}/train")
     wait_for_app(page)
-    page.get_by_text("Training settings").click()
+    page.get_by_text("Training settings", exact=True).click()
     set_number(page, "Training images (0 = all)", 4000)
     set_number(page, "Epochs", 30)
     set_number(page, "Batch size", 32)
