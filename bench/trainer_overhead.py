@@ -30,18 +30,20 @@ def bare_fit(config) -> float:
 
 
 def poll_like_the_page(run, stop: threading.Event) -> None:
-    """What the Train page's fragment does every 0.5 s: read the state, build the curves, and
-    the filter and feature-map figures when the trainer has published new ones; serialise all
-    (Streamlit sends every chart on every rerun)."""
+    """What the Train page's two fragments do: every 0.5 s read the state and refill the
+    curves; every 1 s rebuild the filter and feature-map figures if the trainer published new
+    ones. Each chart is serialised every time, as Streamlit sends it on every rerun."""
     from cnnviz import plots
 
-    version, visuals = None, []
+    version, visuals, curves, polls = None, [], None, 0
     while not stop.wait(0.5):
+        polls += 1
         s = run.snapshot()
         if s["batch_loss"]:
-            plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
-                                  s["steps"]).to_json()
-        if s["filters"] is not None:
+            curves = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
+                                           s["steps"], curves)
+            curves.to_json()
+        if s["filters"] is not None and polls % 2 == 0:  # the page's second fragment: 1 Hz
             if s["visual_version"] != version:
                 version = s["visual_version"]
                 visuals = [plots.filters_grid(s["filters"]),

@@ -498,7 +498,7 @@ def _duration(seconds) -> str:
 
 
 def live_view(run, key: str) -> None:
-    """Progress, curves, filters and feature maps of a LiveRun, redrawn while it trains."""
+    """Progress bar and curves of a LiveRun, redrawn while it trains."""
     from cnnviz import plots
 
     s = run.snapshot()
@@ -518,8 +518,17 @@ def live_view(run, key: str) -> None:
                  f"{s['rate'] or 0:,.0f} images/s · ETA {_duration(s['eta'])}")
     st.progress(min(done / total, 1.0) if total else 0.0, text=label)
     if s["batch_loss"]:
-        st.plotly_chart(plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
-                                              s["steps"]), key=f"{key}_curves", width="stretch")
+        previous = st.session_state.get(f"{key}_curves")
+        fig = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"], s["steps"],
+                                    previous[1] if previous and previous[0] == s["run_dir"]
+                                    else None)
+        st.session_state[f"{key}_curves"] = (s["run_dir"], fig)
+        st.plotly_chart(fig, key=f"{key}_curves", width="stretch")
+
+
+def live_visuals(run, key: str) -> None:
+    """The first layer's filters and one test image's feature maps, as last published."""
+    s = run.snapshot()
     if s["filters"] is not None:
         figures = _visual_figures(s, key)
         left, right = st.columns([1, 1.6])

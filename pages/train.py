@@ -41,7 +41,12 @@ with live:
         if busy and not run.running:
             st.rerun()  # finished: redraw the whole page with the results
 
+    @st.fragment(run_every=1.0 if busy else None)  # the trainer publishes these once a second
+    def visuals():
+        ui.live_visuals(run, "train_live")
+
     progress()
+    visuals()
     state = run.snapshot()
     if state["status"] in ("diverged", "failed"):
         st.error(state["message"], icon=":material/error:")

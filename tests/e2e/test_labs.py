@@ -14,6 +14,19 @@ def metric(page, label: str) -> tuple[str, float]:
     return shown_label, float(box.locator('[data-testid="stMetricValue"]').inner_text())
 
 
+def step(page) -> str:
+    """Press Step and wait until the output cell's label has moved on; return the new label."""
+    before, _ = metric(page, "Output [")
+    page.get_by_role("button", name="Step").click()
+    for _ in range(100):
+        after, _ = metric(page, "Output [")
+        if after != before:
+            wait_for_app(page)
+            return after
+        page.wait_for_timeout(100)
+    raise AssertionError(f"Step did not move past {before}")
+
+
 def choose(page, label: str, option: str) -> None:
     page.get_by_label(label).first.click()
     page.get_by_role("option", name=option, exact=True).click()
@@ -26,11 +39,9 @@ def test_conv_lab_step_once_sum_equals_output_cell(page, app_url):
     choose(page, "Named kernel", "Box blur 3×3")  # away and back: Sobel x is really picked
     choose(page, "Named kernel", "Sobel x")
     visible(page, "left-to-right change")
-    before, _ = metric(page, "Output [")
-    page.get_by_role("button", name="Step").click()
-    wait_for_app(page)
+    label = step(page)
     after, cell = metric(page, "Output [")
-    assert after != before  # the step moved to the next cell
+    assert after == label
     _, total = metric(page, "Sum of products")
     assert total == cell
     assert_no_exception(page)
@@ -45,11 +56,10 @@ def test_pool_lab_steps_through_windows(page, app_url):
     values = set()
     for _ in range(3):
         _, window = metric(page, "Window value")
-        _, cell = metric(page, "Output [")
+        label, cell = metric(page, "Output [")
         assert window == cell
-        values.add(metric(page, "Output [")[0])
-        page.get_by_role("button", name="Step").click()
-        wait_for_app(page)
+        values.add(label)
+        step(page)
     assert len(values) == 3
     assert_no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 1700})

@@ -24,6 +24,7 @@ def test_one_epoch_on_a_few_hundred_images_writes_history_and_run(tmp_path):
     assert saved["history"] == result.history
     assert saved["test_accuracy"] == result.test_accuracy > 0.1
     assert training.read_run(result.run_dir)["config"]["subset"] == 300
+    assert list((result.run_dir / "logs").rglob("events.out.tfevents.*"))  # TensorBoard
 
 
 def test_stop_event_stops_within_one_batch(tmp_path):
