@@ -76,12 +76,6 @@ def conv_layers(model, prefix: str = "") -> list[tuple[str, object]]:
     return found
 
 
-def _is_nested(model) -> bool:
-    import keras
-
-    return any(isinstance(layer, keras.Model) for layer in model.layers)
-
-
 def _chain(model, x, taps: dict, inputs_of: dict, prefix: str = ""):
     """Call a chain of layers again on x, entering nested models, recording each layer's input
     and output by path. Layers inside a nested model belong to the inner graph; re-calling
