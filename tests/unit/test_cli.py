@@ -86,7 +86,7 @@ def test_train_writes_a_run_directory_and_prints_json(tmp_path):
                check_rc=0)
     out = json.loads(proc.stdout)
     run = tmp_path / out["run_dir"].split("/")[-1]
-    assert {p.name for p in run.iterdir()} == {"model.keras", "history.json", "config.json"}
+    assert {p.name for p in run.iterdir()} == {"model.keras", "history.json", "config.json", "logs"}
     assert len(out["history"]["loss"]) == 1 and 0.0 <= out["test_accuracy"] <= 1.0
     assert isinstance(keras.models.load_model(run / "model.keras"), keras.Model)
     config = json.loads((run / "config.json").read_text())
