@@ -351,7 +351,7 @@ class LiveRun:
         self._state = dict(status="starting", message=None, epoch=0, epochs=config.epochs,
                            batch=0, steps=None, images=0, rate=None, eta=None,
                            started=time.time(), batch_loss=[], batch_acc=[], epoch_logs=[],
-                           filters=None, maps={}, sample=None, run_dir=None,
+                           filters=None, maps={}, total_images=0, run_dir=None,
                            test_accuracy=None, seconds=None, visual_version=0)
 
     # -- control, from the page --
@@ -409,7 +409,7 @@ class LiveRun:
 
         from cnnviz import explain
 
-        convs = [layer for layer in explain.map_layers(model) if type(layer).__name__ == "Conv2D"]
+        convs = [layer for _, layer in explain.conv_layers(model)]
         sample = tf.constant(prepare(model, dataset.x_test[:1]))
         maps = keras.Model(model.input, [c.output for c in convs]) if convs else None
         # compiled: this runs between training batches, and an eager call costs ~10x more
@@ -417,7 +417,7 @@ class LiveRun:
             if convs else None
         self._n_train = n_train
         self._update(status="running", steps=-(-n_train // self.config.batch_size),
-                     sample=dataset.x_test[0], started=time.time())
+                     total_images=n_train * self.config.epochs, started=time.time())
         self._snapshot_visuals()
 
     def _snapshot_visuals(self) -> None:
@@ -440,7 +440,7 @@ class LiveRun:
                                                             self._n_train)
             elapsed = time.time() - s["started"]
             s["rate"] = s["images"] / elapsed if elapsed > 0 else None
-            s["eta"] = (s["epochs"] * self._n_train - s["images"]) / s["rate"] if s["rate"] else None
+            s["eta"] = (s["total_images"] - s["images"]) / s["rate"] if s["rate"] else None
             # Keras logs running means over the epoch; recover this batch's own values
             means = (float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan)))
             previous = self._means if batch else (0.0, 0.0)

@@ -94,14 +94,22 @@ def probe(path: str, mtime: float) -> "explain.Probe":  # noqa: F821 - mtime key
     return explain.Probe(model)
 
 
-def model_choices() -> dict[str, str]:
+def model_labels() -> list[str]:
     from cnnviz import training
 
-    choices = {SHIPPED_LABEL: str(models.SHIPPED_MODEL)}
-    choices.update({f"Run {run.name}": str(run / "model.keras") for run in training.list_runs()})
-    choices.update({f"Upload {name}": path
-                    for name, path in st.session_state.get("uploaded_models", {}).items()})
-    return choices
+    return [SHIPPED_LABEL, *[f"Run {run.name}" for run in training.list_runs()],
+            *[f"Upload {name}" for name in st.session_state.get("uploaded_models", {})]]
+
+
+def model_path(label: str) -> str:
+    """The file behind a model label, derived from the label: no scan of the runs folder."""
+    from cnnviz import training
+
+    if label == SHIPPED_LABEL:
+        return str(models.SHIPPED_MODEL)
+    if label.startswith("Run "):
+        return str(training.DEFAULT_RUNS_DIR / label.removeprefix("Run ") / "model.keras")
+    return st.session_state["uploaded_models"][label.removeprefix("Upload ")]
 
 
 def model_picker(key: str) -> str:
@@ -110,10 +118,10 @@ def model_picker(key: str) -> str:
         upload = st.file_uploader("Add a .keras model", type=["keras"], key=f"{key}_upload")
         if upload is not None:
             _add_uploaded_model(upload, key)
-        choices = model_choices()
+        choices = model_labels()
         if st.session_state.get(key) not in choices:
             st.session_state[key] = SHIPPED_LABEL
-        return st.selectbox("Model", list(choices), key=key)
+        return st.selectbox("Model", choices, key=key)
 
 
 def load_model(label: str):
@@ -346,7 +354,7 @@ POOL_MATRIX = "3 1 0 2 5 4\n1 7 2 0 1 3\n0 2 8 1 0 6\n4 0 1 3 9 2\n2 5 0 1 2 0\n
 def pool_input(key: str):
     """A 2-D map for the Pooling lab: typed values, a feature map of the drawing, or an image.
     Returns (map, caption) or (None, None) after saying why there is none."""
-    from cnnviz import kernels
+    from cnnviz import explain, kernels
 
     sources = ["Small matrix"] + (["Feature map of your drawing"]
                                   if "drawing" in st.session_state else []) + ["Image"]
@@ -364,8 +372,7 @@ def pool_input(key: str):
             return None, None
     shipped = probe(str(models.SHIPPED_MODEL), _mtime(str(models.SHIPPED_MODEL)))
     _, maps = shipped(st.session_state["drawing"][..., None])
-    conv_maps = {layer.name: maps[layer.name] for layer in shipped.layers
-                 if type(layer).__name__ == "Conv2D"}
+    conv_maps = {path: maps[path] for path, _ in explain.conv_layers(shipped.model)}
     layer = st.selectbox("Layer", list(conv_maps), key=f"{key}_layer")
     channel = st.slider("Channel", 0, conv_maps[layer].shape[-1] - 1, 0, key=f"{key}_channel")
     return conv_maps[layer][..., channel].astype(np.float64), \
@@ -478,16 +485,31 @@ def _stack_editor(key: str, disabled: bool) -> list[dict]:
 
 
 def _summary_view(summary: dict) -> None:
-    import pandas as pd
-
     c1, c2 = st.columns(2)
     c1.metric("Parameters", f"{summary['total_params']:,}")
     c2.metric("FLOPs per image", f"{summary['flops']:,}")
+    layer_table(summary, "summary_table", ("FLOPs",))
+
+
+# Optional columns of a layer table, from a layer of a ModelSummary dict.
+LAYER_COLUMNS = {
+    "multiply-adds": lambda layer: layer["macs"],
+    "FLOPs": lambda layer: layer["flops"],
+    "activation memory (KB)": lambda layer: round(layer["activation_bytes"] / 1024, 1),
+}
+
+
+def layer_table(summary: dict, key: str, columns=()) -> None:
+    """Each layer's name, type, output shape and parameters, plus the chosen LAYER_COLUMNS."""
+    import pandas as pd
+
     st.dataframe(pd.DataFrame([{
         "layer": layer["name"], "type": layer["type"],
         "output shape": " × ".join(map(str, layer["output_shape"])),
-        "parameters": layer["params"], "FLOPs": layer["flops"]} for layer in summary["layers"]]),
-        hide_index=True, width="stretch", key="summary_table")
+        "parameters": layer["params"], **{c: LAYER_COLUMNS[c](layer) for c in columns}}
+        for layer in summary["layers"]]), hide_index=True, width="stretch", key=key,
+        column_config={c: st.column_config.NumberColumn(format="localized")
+                       for c in ("parameters", "multiply-adds", "FLOPs")})
 
 
 def _duration(seconds) -> str:
@@ -502,9 +524,6 @@ def live_view(run, key: str) -> None:
     from cnnviz import plots
 
     s = run.snapshot()
-    total = (s["steps"] or 0) * s["epochs"]
-    done = (s["epoch"] * (s["steps"] or 0) + s["batch"] if s["batch"] and s["epoch"] < s["epochs"]
-            else s["epoch"] * (s["steps"] or 0))
     label = {"starting": "Starting…", "loading": "Loading the data and building the model…",
              "stopping": "Stopping after this batch…",
              "done": f"Finished {s['epochs']} epochs in {_duration(s['seconds'])}",
@@ -516,7 +535,8 @@ def live_view(run, key: str) -> None:
         epoch_now = min(s["epoch"] + 1, s["epochs"])
         label = (f"Epoch {epoch_now}/{s['epochs']} · batch {s['batch']}/{s['steps']} · "
                  f"{s['rate'] or 0:,.0f} images/s · ETA {_duration(s['eta'])}")
-    st.progress(min(done / total, 1.0) if total else 0.0, text=label)
+    st.progress(min(s["images"] / s["total_images"], 1.0) if s["total_images"] else 0.0,
+                text=label)
     if s["batch_loss"]:
         previous = st.session_state.get(f"{key}_curves")
         fig = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"], s["steps"],
@@ -617,10 +637,6 @@ def use_run_button(run_dir: str, key: str) -> None:
 # --- inside the network ----------------------------------------------------------------------
 
 
-def model_path(label: str) -> str:
-    return model_choices()[label]
-
-
 def model_dataset(label: str) -> str:
     """The dataset a model learned from: a run says so in its config; others are MNIST."""
     from pathlib import Path
@@ -704,8 +720,7 @@ def dream_panel(label: str, key: str) -> None:
     """Activation maximization: settings, a run with progress, results with a PNG export."""
     from cnnviz import explain, images, plots
 
-    convs = [path for path, _ in explain.conv_layers(probe(model_path(label),
-                                                           _mtime(model_path(label))).model)]
+    convs = [path for path, _ in explain.conv_layers(load_model(label).model)]
     target = st.selectbox("Maximise", ["each class score", *[f"each filter of {c}" for c in convs]],
                           key=f"{key}_target")
     layer = None if target == "each class score" else target.removeprefix("each filter of ")

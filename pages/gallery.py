@@ -1,4 +1,3 @@
-import pandas as pd
 import streamlit as st
 
 from cnnviz import models, plots, ui
@@ -28,14 +27,7 @@ c4.metric("Activation memory per image", f"{s['activation_bytes'] / 2**20:,.2f} 
           help="float32 outputs of every layer for one image (what training keeps for the "
                "backward pass).")
 
-st.dataframe(pd.DataFrame([{
-    "layer": layer["name"], "type": layer["type"],
-    "output shape": " × ".join(map(str, layer["output_shape"])),
-    "parameters": layer["params"], "multiply-adds": layer["macs"], "FLOPs": layer["flops"],
-    "activation memory (KB)": round(layer["activation_bytes"] / 1024, 1)}
-    for layer in s["layers"]]), hide_index=True, width="stretch", key="gallery_table",
-    column_config={c: st.column_config.NumberColumn(format="localized")
-                   for c in ("parameters", "multiply-adds", "FLOPs")})
+ui.layer_table(s, "gallery_table", ("multiply-adds", "FLOPs", "activation memory (KB)"))
 st.plotly_chart(plots.layer_costs(s["layers"]), key="gallery_costs", width="stretch")
 st.caption("Convolutions hold few parameters but do most of the arithmetic; the dense layers "
            "at the end hold most of the parameters.")

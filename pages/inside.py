@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz import explain, plots, ui
@@ -14,11 +13,7 @@ if probe is None:
 summary = ui.model_summary(label)
 with st.expander(f"{label}: {len(summary['layers'])} layers, {summary['total_params']:,} "
                  "parameters", icon=":material/layers:"):
-    st.dataframe(pd.DataFrame([{
-        "layer": layer["name"], "type": layer["type"],
-        "output shape": " × ".join(map(str, layer["output_shape"])),
-        "parameters": layer["params"]} for layer in summary["layers"]]),
-        hide_index=True, width="stretch", key="inside_layers")
+    ui.layer_table(summary, "inside_layers")
 
 filters_tab, maps_tab, dream_tab, saliency_tab = st.tabs(
     ["Filters", "Feature maps", "Activation maximization", "Saliency and Grad-CAM"])

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import requires_data
 from tests.e2e.conftest import assert_no_exception, visible, wait_for_app
 from tests.e2e.test_draw import draw, one, prediction, zero
-from tests.e2e.test_train import progress_text, set_number
+from tests.e2e.test_train import progress_text, start_training
 
 pytestmark = [pytest.mark.e2e, requires_data]
 
@@ -26,13 +26,7 @@ def test_five_sessions_stay_responsive_and_separate(browser, app_url):
         assert prediction(drawers[0]) == "1"
         drawers[0].reload()
         wait_for_app(drawers[0])
-        trainer.goto(f"{app_url}/train")
-        wait_for_app(trainer)
-        trainer.get_by_text("Training settings", exact=True).click()
-        set_number(trainer, "Training images (0 = all)", 20000)
-        set_number(trainer, "Batch size", 128)
-        set_number(trainer, "Epochs", 20)
-        trainer.get_by_role("button", name="Train").click()
+        start_training(trainer, app_url, images=20000, epochs=20, batch_size=128)
         deadline = time.monotonic() + 90
         while "images/s" not in progress_text(trainer) and time.monotonic() < deadline:
             trainer.wait_for_timeout(500)

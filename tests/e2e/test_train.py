@@ -19,14 +19,19 @@ def set_number(page, label: str, value) -> None:
     wait_for_app(page)
 
 
-def test_train_watch_progress_change_twice_then_stop(page, app_url):
+def start_training(page, app_url, images: int, epochs: int, batch_size: int) -> None:
+    """Open the Train page, set the training size, press Train."""
     page.goto(f"{app_url}/train")
     wait_for_app(page)
     page.get_by_text("Training settings", exact=True).click()
-    set_number(page, "Training images (0 = all)", 4000)
-    set_number(page, "Epochs", 30)
-    set_number(page, "Batch size", 32)
+    set_number(page, "Training images (0 = all)", images)
+    set_number(page, "Epochs", epochs)
+    set_number(page, "Batch size", batch_size)
     page.get_by_role("button", name="Train").click()
+
+
+def test_train_watch_progress_change_twice_then_stop(page, app_url):
+    start_training(page, app_url, images=4000, epochs=30, batch_size=32)
     page.locator('[data-testid="stProgress"]').first.wait_for(timeout=60_000)
     seen = []
     for _ in range(240):  # up to 2 minutes
