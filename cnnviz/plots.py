@@ -278,7 +278,7 @@ def training_curves(batch_loss, batch_acc, epoch_logs, steps: int | None,
     with fig.batch_update():
         for trace, (xs, ys) in zip(fig.data, series):
             trace.x, trace.y = xs, ys
-            trace.visible = bool(np.isfinite(ys).any()) or None
+            trace.visible = bool(np.isfinite(ys).any())  # no validation set: no legend entry
     return fig
 
 

@@ -5,8 +5,9 @@ from cnnviz import plots, training, ui
 
 ui.routed()
 st.title("Runs")
-st.caption("Every training, from this page or from `python -m cnnviz train`, is a folder under "
-           f"`{training.DEFAULT_RUNS_DIR}/` with its model, history and settings.")
+st.caption("Every training, from this page or from `python -m cnnviz train`, is a folder with "
+           "its model, history and settings under the runs directory (`runs/`, or "
+           "`$CNNVIZ_RUNS_DIR`).")
 
 runs = training.list_runs()
 if not runs:

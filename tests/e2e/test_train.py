@@ -43,6 +43,9 @@ def test_train_watch_progress_change_twice_then_stop(page, app_url):
         page.wait_for_timeout(500)
     assert len(seen) >= 3, seen  # the value changed at least twice while training
     visible(page, "First conv layer's filters")
+    page.set_viewport_size({"width": 1400, "height": 1500})
+    for chart in ("train_live_curves", "train_live_filters"):  # drawn, not placeholders
+        page.locator(f".st-key-{chart} .main-svg").first.wait_for(timeout=30_000)
     screenshot(page, "train-live")
     page.get_by_role("button", name="Stop training").click()
     visible(page, "stopped early", timeout_ms=120_000)
