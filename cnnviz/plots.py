@@ -54,7 +54,7 @@ def image_grid(images, titles, cols: int = 10) -> go.Figure:
 
 
 def probability_bars(probs, class_names) -> go.Figure:
-    top = int(np.argmax(probs))
+    top = int(np.argmax(probs)) if np.max(probs) > 0 else None  # all zero: nothing drawn yet
     colours = ["#4c78a8" if i != top else "#f58518" for i in range(len(probs))]
     fig = go.Figure(go.Bar(
         x=list(class_names), y=probs, marker_color=colours,

@@ -63,6 +63,21 @@ PAGES = [
 PAGE_GUIDE = [(title, what) for path, title, _, what in PAGES if path != "pages/home.py"]
 
 
+def _keep_tensorflow_state() -> None:
+    """Streamlit calls `keras.backend.clear_session()` after every script and fragment run, for
+    apps that build a new model on each run. This app caches its models, so the call only costs:
+    a full garbage collection (~0.2 s holding the GIL with TensorFlow loaded) and an emptied
+    kernel cache (the next prediction ~15x slower). The Train page's live view reruns three
+    times a second, so every other session waited behind it. Nothing here needs the reset."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+_keep_tensorflow_state()
+
+
 def navigation():
     pages = [st.Page(path, title=title, icon=icon, default=i == 0)
              for i, (path, title, icon, _) in enumerate(PAGES)]

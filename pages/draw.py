@@ -4,6 +4,7 @@ import streamlit as st
 from cnnviz import explain, plots, preprocess, ui
 
 ui.routed()
+DIGITS = [str(d) for d in range(10)]
 st.title("Draw a digit")
 st.caption("White ink on black, like MNIST. The network classifies it as you draw; below, "
            "every step from your pixels to its answer.")
@@ -28,6 +29,10 @@ with right:
     if result is None or result.status == "blank":
         st.info("Draw a digit from 0 to 9 on the canvas: the prediction appears here.",
                 icon=":material/draw:")
+        # the empty chart also makes the browser load its chart library now, not after the
+        # first stroke (over a second on a small machine)
+        st.plotly_chart(plots.probability_bars(np.zeros(10), DIGITS), key="draw_probs",
+                        width="stretch")
         ui.warm_up()  # the page is drawn: load the model meanwhile, for the first stroke
         st.stop()
     if result.status == "too_small":
@@ -47,7 +52,7 @@ with right:
                    f"{runner_up}. Try drawing it larger or more clearly.", icon=":material/help:")
     if truth is not None:
         (st.success if truth == digit else st.error)(f"The label is {truth}.")
-    st.plotly_chart(plots.probability_bars(probs, [str(d) for d in range(10)]),
+    st.plotly_chart(plots.probability_bars(probs, DIGITS),
                     key="draw_probs", width="stretch")
     st.caption(f"Model: {label}")
     looked = ui.explanation_maps(label, result.model_input, digit, methods=("SmoothGrad",

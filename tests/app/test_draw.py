@@ -48,3 +48,15 @@ def test_next_test_digit_button_changes_the_digit():
         at.button(key="draw_mnist_index_next").click().run()
         seen.add(at.session_state["draw_mnist_index"])
     assert len(seen) > 1 and not at.exception
+
+
+def test_page_runs_keep_tensorflow_state_between_drawings():
+    """Streamlit resets Keras after every script run unless the app stops it; that reset empties
+    TensorFlow's kernel cache and runs a full garbage collection on every rerun."""
+    import keras
+
+    keras.layers.Dense(1)
+    before = keras.layers.Dense(1).name  # names count up until a reset
+    draw_page()
+    after = keras.layers.Dense(1).name
+    assert after != "dense" and after != before, (before, after)
