@@ -9,43 +9,69 @@ from plotly.subplots import make_subplots
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
+def _base(height: int, **kw) -> dict:
+    return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
+                paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", **kw)
+
+
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", **kw)
+    fig.update_layout(**_base(height, **kw))
     return fig
 
 
-def _square_pixels(fig: go.Figure, n: int) -> None:
-    """Hide the axes and keep each image's pixels square (every subplot pairs x_i with y_i)."""
-    fig.update_xaxes(visible=False, constrain="domain")
-    for i in range(1, n + 1):
-        suffix = "" if i == 1 else str(i)
-        fig.layout[f"yaxis{suffix}"].update(visible=False, autorange="reversed",
-                                            scaleanchor=f"x{suffix}", constrain="domain")
+def _grid(panels: list[list[dict]], titles, *, height: int, cols: int | None = None,
+          widths=None, h_gap: float = 0.04, v_gap: float = 0.1, title_size: int = 12,
+          **layout) -> go.Figure:
+    """Image panels in a grid, each a list of trace dicts drawn on its own hidden axes with
+    square pixels, titled above; panel i (from 0) is on axes x{i+1}/y{i+1} ("x"/"y" first).
+
+    Written as one dict and validated once: make_subplots and update_* calls cost ~5x more,
+    and the Draw page and the labs build these on every stroke and every step."""
+    cols = min(cols or len(panels), len(panels))
+    rows = -(-len(panels) // cols)
+    w = np.asarray(widths or [1.0] * cols, float)
+    w = w / w.sum() * (1 - h_gap * (cols - 1))
+    lefts = np.r_[0.0, np.cumsum(w + h_gap)[:-1]]
+    cell = (1 - v_gap * (rows - 1)) / rows
+    data, axes, annotations = [], {}, []
+    for i, (traces, title) in enumerate(zip(panels, titles)):
+        r, c = divmod(i, cols)
+        top, suffix = 1 - r * (cell + v_gap), "" if i == 0 else str(i + 1)
+        axes[f"xaxis{suffix}"] = dict(domain=[lefts[c], lefts[c] + w[c]], anchor=f"y{suffix}",
+                                      visible=False, constrain="domain")
+        axes[f"yaxis{suffix}"] = dict(domain=[max(top - cell, 0.0), top], anchor=f"x{suffix}",
+                                      visible=False, autorange="reversed",
+                                      scaleanchor=f"x{suffix}", constrain="domain")
+        data += [dict(t, xaxis=f"x{suffix}", yaxis=f"y{suffix}") for t in traces]
+        annotations.append(dict(text=title, x=lefts[c] + w[c] / 2, y=top, xref="paper",
+                                yref="paper", xanchor="center", yanchor="bottom",
+                                showarrow=False, font=dict(size=title_size)))
+    return go.Figure(dict(data=data, layout=_base(height, annotations=annotations, **axes,
+                                                  **layout)))
+
+
+def _heatmap(z, colorscale="gray", zmin=0.0, zmax=1.0, hover="%{z:.2f}", **kw) -> dict:
+    return {"type": "heatmap", "z": np.asarray(z), "colorscale": colorscale, "zmin": zmin,
+            "zmax": zmax, "showscale": False,
+            "hovertemplate": f"row %{{y}}, col %{{x}}: {hover}<extra></extra>", **kw}
+
+
+def _rgb(img: np.ndarray, **kw) -> dict:
+    return dict(type="image", z=(np.clip(img, 0, 1) * 255).astype(np.uint8), **kw)
 
 
 def heatmap_grid(images, titles, *, cols: int = 10, cell_px: int = 80, colorscale="gray",
                  zmin=0.0, zmax=1.0, hover="%{z:.2f}") -> go.Figure:
     """Small images in a grid, each with a title: (N,H,W[,1]) as heatmaps, (N,H,W,3) as RGB."""
-    n = len(images)
-    cols = min(cols, n)
-    rows = -(-n // cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles),
-                        horizontal_spacing=0.02 / max(cols / 10, 1),
-                        vertical_spacing=0.12 / max(rows, 1))
-    for i, img in enumerate(images):
+    cols = min(cols, len(images))
+    rows = -(-len(images) // cols)
+    panels = []
+    for img in images:
         img = np.asarray(img)
-        r, c = divmod(i, cols)
-        if img.ndim == 3 and img.shape[-1] == 3:
-            trace = go.Image(z=(np.clip(img, 0, 1) * 255).astype(np.uint8))
-        else:
-            trace = go.Heatmap(z=img.reshape(img.shape[:2]), colorscale=colorscale, zmin=zmin,
-                               zmax=zmax, showscale=False,
-                               hovertemplate=f"row %{{y}}, col %{{x}}: {hover}<extra></extra>")
-        fig.add_trace(trace, row=r + 1, col=c + 1)
-    _square_pixels(fig, n)
-    fig.update_annotations(font_size=12)
-    return _layout(fig, height=rows * (cell_px + 28) + 20)
+        panels.append([_rgb(img) if img.ndim == 3 and img.shape[-1] == 3 else
+                       _heatmap(img.reshape(img.shape[:2]), colorscale, zmin, zmax, hover)])
+    return _grid(panels, list(titles), cols=cols, h_gap=0.02 / max(cols / 10, 1),
+                 v_gap=0.12 / rows, height=rows * (cell_px + 28) + 20)
 
 
 def image_grid(images, titles, cols: int = 10) -> go.Figure:
@@ -56,14 +82,12 @@ def image_grid(images, titles, cols: int = 10) -> go.Figure:
 def probability_bars(probs, class_names) -> go.Figure:
     top = int(np.argmax(probs)) if np.max(probs) > 0 else None  # all zero: nothing drawn yet
     colours = ["#4c78a8" if i != top else "#f58518" for i in range(len(probs))]
-    fig = go.Figure(go.Bar(
-        x=list(class_names), y=probs, marker_color=colours,
-        text=[f"{p:.1%}" if p >= 0.005 else "" for p in probs], textposition="outside",
-        hovertemplate="%{x}: %{y:.4f}<extra></extra>", cliponaxis=False,
-    ))
-    fig.update_yaxes(range=[0, 1.1], tickformat=".0%", title="probability")
-    fig.update_xaxes(type="category", title="class")
-    return _layout(fig, height=280)
+    bars = dict(type="bar", x=list(class_names), y=np.asarray(probs), marker_color=colours,
+                text=[f"{p:.1%}" if p >= 0.005 else "" for p in probs], textposition="outside",
+                hovertemplate="%{x}: %{y:.4f}<extra></extra>", cliponaxis=False)
+    return go.Figure(dict(data=[bars], layout=_base(
+        280, yaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
+        xaxis=dict(type="category", title="class"))))
 
 
 def _pad_square(img: np.ndarray) -> np.ndarray:
@@ -77,17 +101,10 @@ def _pad_square(img: np.ndarray) -> np.ndarray:
 def stages_strip(stages: dict, titles: dict) -> go.Figure:
     """The preprocessing stages side by side (each padded square for display), values on hover."""
     names = list(stages)
-    fig = make_subplots(rows=1, cols=len(names),
-                        subplot_titles=[f"{titles[n]}<br><sup>{stages[n].shape[1]}×{stages[n].shape[0]}</sup>"
-                                        for n in names], horizontal_spacing=0.04)
-    for i, n in enumerate(names):
-        fig.add_trace(go.Heatmap(z=_pad_square(stages[n]), colorscale="gray", zmin=0, zmax=1,
-                                 showscale=n == names[-1],
-                                 hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
-                      row=1, col=i + 1)
-    _square_pixels(fig, len(names))
-    fig.update_annotations(font_size=12)
-    return _layout(fig, height=260)
+    return _grid([[_heatmap(_pad_square(stages[n]), hover="%{z:.3f}", showscale=n == names[-1])]
+                  for n in names],
+                 [f"{titles[n]}<br><sup>{stages[n].shape[1]}×{stages[n].shape[0]}</sup>"
+                  for n in names], height=260)
 
 
 def mosaic(images: np.ndarray, *, cols: int, colorscale="Viridis", zmin=None, zmax=None,
@@ -105,18 +122,19 @@ def mosaic(images: np.ndarray, *, cols: int, colorscale="Viridis", zmin=None, zm
         r, c = divmod(i, cols)
         z[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = img
         index[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = i
-    lo = float(np.nanmin(images)) if zmin is None else zmin
-    hi = float(np.nanmax(images)) if zmax is None else zmax
-    fig = go.Figure(go.Heatmap(
-        z=z, customdata=index, colorscale=colorscale, zmin=lo, zmax=hi if hi > lo else lo + 1,
-        showscale=False, hoverongaps=False,
-        hovertemplate=f"{label} #%{{customdata}}: %{{z:.3f}}<extra></extra>"))
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    finite = images[np.isfinite(images)]  # a diverged training publishes NaN maps
+    lo = (float(finite.min()) if finite.size else 0.0) if zmin is None else zmin
+    hi = (float(finite.max()) if finite.size else 1.0) if zmax is None else zmax
     annotations = [dict(x=c * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.5, text=f"#{i}",
                         showarrow=False, yanchor="bottom", font=dict(size=11, color="#888"))
                    for i in range(n) for r, c in [divmod(i, cols)]]
-    return _layout(fig, height=rows * (cell_px + 18) + 30, annotations=annotations)
+    heatmap = dict(type="heatmap", z=z, customdata=index, colorscale=colorscale, zmin=lo,
+                   zmax=hi if hi > lo else lo + 1, showscale=False, hoverongaps=False,
+                   hovertemplate=f"{label} #%{{customdata}}: %{{z:.3f}}<extra></extra>")
+    return go.Figure(dict(data=[heatmap], layout=_base(
+        rows * (cell_px + 18) + 30, annotations=annotations,
+        xaxis=dict(visible=False, constrain="domain"),
+        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain"))))
 
 
 def feature_maps(fmap: np.ndarray, max_channels: int = 32) -> go.Figure:
@@ -139,32 +157,21 @@ def _value_scale(a: np.ndarray) -> dict:
     return dict(colorscale="gray", zmin=0.0, zmax=hi if hi > 0 else 1.0)
 
 
-def _map_trace(img: np.ndarray, text: bool = False, scale: dict | None = None):
+def _map_trace(img: np.ndarray, text: bool = False, scale: dict | None = None) -> dict:
     img = np.asarray(img)
     if img.ndim == 3:
-        return go.Image(z=(np.clip(img, 0, 1) * 255).astype(np.uint8),
-                        hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
+        return _rgb(img, hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
     extra = dict(texttemplate="%{z:.3~g}", textfont=dict(size=11)) if text else {}
-    return go.Heatmap(z=img.astype(np.float32), showscale=False, **(scale or _value_scale(img)),
-                      hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>", **extra)
+    return _heatmap(img.astype(np.float32), hover="%{z:.4f}", **(scale or _value_scale(img)),
+                    **extra)
 
 
-def _box(fig, rows, cols, subplot: int, colour: str = HIGHLIGHT) -> None:
-    suffix = "" if subplot == 1 else str(subplot)
-    fig.add_shape(type="rect", x0=min(cols) - 0.5, x1=max(cols) + 0.5, y0=min(rows) - 0.5,
-                  y1=max(rows) + 0.5, line=dict(color=colour, width=3),
-                  xref=f"x{suffix}", yref=f"y{suffix}")
-
-
-def _panels(images: list, titles: list[str], *, text: list[bool] | None = None,
-            height: int = 340, widths=None) -> go.Figure:
-    fig = make_subplots(rows=1, cols=len(images), subplot_titles=titles,
-                        column_widths=widths, horizontal_spacing=0.05)
-    for i, img in enumerate(images):
-        fig.add_trace(_map_trace(img, text=bool(text and text[i])), row=1, col=i + 1)
-    _square_pixels(fig, len(images))
-    fig.update_annotations(font_size=13)
-    return _layout(fig, height=height)
+def _box(rows, cols, panel: int, colour: str = HIGHLIGHT) -> dict:
+    """A rectangle around cells rows x cols of panel `panel` (from 1), for layout.shapes."""
+    suffix = "" if panel == 1 else str(panel)
+    return dict(type="rect", x0=min(cols) - 0.5, x1=max(cols) + 0.5, y0=min(rows) - 0.5,
+                y1=max(rows) + 0.5, line=dict(color=colour, width=3),
+                xref=f"x{suffix}", yref=f"y{suffix}")
 
 
 def _shape(a) -> str:
@@ -175,20 +182,22 @@ def conv_views(image, kernel, output, *, window: dict | None = None,
                cell: tuple[int, int] | None = None) -> go.Figure:
     """Input, kernel and output side by side; the patch behind `cell` boxed on the input."""
     small = max(np.shape(kernel)) <= 7
-    fig = _panels([image, kernel, output],
-                  [f"Input {_shape(image)}", f"Kernel {_shape(kernel)}", f"Output {_shape(output)}"],
-                  text=[False, small, False], widths=[0.38, 0.24, 0.38])
+    shapes, taps = [], []
     if window is not None:
-        _box(fig, window["rows"], window["cols"], 1)
+        shapes.append(_box(window["rows"], window["cols"], 1))
         if len(window["rows"]) > 1 and window["rows"][1] - window["rows"][0] > 1 \
                 or len(window["cols"]) > 1 and window["cols"][1] - window["cols"][0] > 1:
             r, c = np.meshgrid(window["rows"], window["cols"], indexing="ij")  # dilated taps
-            fig.add_trace(go.Scatter(x=c.ravel(), y=r.ravel(), mode="markers", hoverinfo="skip",
-                                     marker=dict(color=HIGHLIGHT, size=6, symbol="square")),
-                          row=1, col=1)
+            taps.append(dict(type="scatter", x=c.ravel(), y=r.ravel(), mode="markers",
+                             hoverinfo="skip",
+                             marker=dict(color=HIGHLIGHT, size=6, symbol="square")))
     if cell is not None:
-        _box(fig, [cell[0]], [cell[1]], 3)
-    return fig
+        shapes.append(_box([cell[0]], [cell[1]], 3))
+    return _grid([[_map_trace(image), *taps], [_map_trace(kernel, text=small)],
+                  [_map_trace(output)]],
+                 [f"Input {_shape(image)}", f"Kernel {_shape(kernel)}", f"Output {_shape(output)}"],
+                 widths=[0.38, 0.24, 0.38], h_gap=0.05, title_size=13, height=340,
+                 shapes=shapes, showlegend=False)
 
 
 def arithmetic(patch, kernel, products) -> go.Figure:
@@ -196,15 +205,12 @@ def arithmetic(patch, kernel, products) -> go.Figure:
     channels = patch.shape[2]
     names = ["R", "G", "B"] if channels == 3 else [f"channel {c}" for c in range(channels)]
     label = (lambda c: "") if channels == 1 else (lambda c: f" ({names[c]})")
-    fig = make_subplots(rows=channels, cols=3, horizontal_spacing=0.06, vertical_spacing=0.08,
-                        subplot_titles=[t + label(c) for c in range(channels)
-                                        for t in ("Input patch", "× kernel", "= products")])
-    for c in range(channels):
-        for j, a in enumerate((patch[..., c], kernel[..., c], products[..., c])):
-            fig.add_trace(_map_trace(a, text=True), row=c + 1, col=j + 1)
-    _square_pixels(fig, channels * 3)
-    fig.update_annotations(font_size=12)
-    return _layout(fig, height=min(60 + 44 * patch.shape[0], 360) * channels)
+    return _grid([[_map_trace(a[..., c], text=True)] for c in range(channels)
+                  for a in (patch, kernel, products)],
+                 [t + label(c) for c in range(channels)
+                  for t in ("Input patch", "× kernel", "= products")],
+                 cols=3, h_gap=0.06, v_gap=0.08,
+                 height=min(60 + 44 * patch.shape[0], 360) * channels)
 
 
 def pool_views(x, pooled, *, window: dict | None, cell: tuple[int, int] | None) -> go.Figure:
@@ -214,26 +220,24 @@ def pool_views(x, pooled, *, window: dict | None, cell: tuple[int, int] | None) 
         later = np.arange(shown.size).reshape(shown.shape) > cell[0] * shown.shape[1] + cell[1]
         shown[later] = np.nan
     small = x.shape[0] <= 12 and x.shape[1] <= 12
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[f"Input {_shape(x)}",
-                                                        f"Pooled {_shape(pooled)}"],
-                        horizontal_spacing=0.06)
     scale = _value_scale(x)
-    fig.add_trace(_map_trace(x, text=small, scale=scale), row=1, col=1)
-    fig.add_trace(_map_trace(shown, text=small or max(shown.shape) <= 12, scale=scale),
-                  row=1, col=2)
+    shapes = []
     if window is not None:
-        _box(fig, window["rows"], window["cols"], 1)
+        shapes.append(_box(window["rows"], window["cols"], 1))
         if window["argmax"] is not None:
-            _box(fig, [window["argmax"][0]], [window["argmax"][1]], 1, colour="#54a24b")
-        _box(fig, [cell[0]], [cell[1]], 2)
-    _square_pixels(fig, 2)
-    fig.update_annotations(font_size=13)
-    return _layout(fig, height=380)
+            shapes.append(_box([window["argmax"][0]], [window["argmax"][1]], 1,
+                               colour="#54a24b"))
+        shapes.append(_box([cell[0]], [cell[1]], 2))
+    return _grid([[_map_trace(x, text=small, scale=scale)],
+                  [_map_trace(shown, text=small or max(shown.shape) <= 12, scale=scale)]],
+                 [f"Input {_shape(x)}", f"Pooled {_shape(pooled)}"], h_gap=0.06,
+                 title_size=13, height=380, shapes=shapes)
 
 
 def shift_views(maps: dict[str, np.ndarray]) -> go.Figure:
     """Before/after maps for the shift demo, each on its own scale."""
-    return _panels(list(maps.values()), list(maps), height=260)
+    return _grid([[_map_trace(m)] for m in maps.values()], list(maps), h_gap=0.05,
+                 title_size=13, height=260)
 
 
 def channel_outputs(maps: dict[str, np.ndarray]) -> go.Figure:
@@ -354,22 +358,11 @@ HEAT = [[0.0, "rgba(255,80,0,0)"], [0.35, "rgba(255,80,0,0.25)"], [1.0, "rgba(25
 
 def overlays(image: np.ndarray, maps: dict[str, np.ndarray], height: int = 300) -> go.Figure:
     """The input, then each explanation map laid over it as translucent heat."""
-    names = list(maps)
-    fig = make_subplots(rows=1, cols=len(names) + 1, subplot_titles=["Input", *names],
-                        horizontal_spacing=0.03)
-    for col in range(1, len(names) + 2):
-        fig.add_trace(_map_trace(image if image.ndim == 2 or image.shape[2] == 3
-                                 else image[..., 0], scale=dict(colorscale="gray", zmin=0,
-                                                                zmax=1)), row=1, col=col)
-    for col, name in enumerate(names, start=2):
-        m = maps[name]
-        m = m / m.max() if m.max() > 0 else m
-        fig.add_trace(go.Heatmap(z=m, colorscale=HEAT, zmin=0, zmax=1, showscale=False,
-                                 hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"),
-                      row=1, col=col)
-    _square_pixels(fig, len(names) + 1)
-    fig.update_annotations(font_size=13)
-    return _layout(fig, height=height)
+    base = _map_trace(image if image.ndim == 2 or image.shape[2] == 3 else image[..., 0],
+                      scale=dict(colorscale="gray", zmin=0, zmax=1))
+    heats = [[base, _heatmap(m / m.max() if m.max() > 0 else m, colorscale=HEAT)]
+             for m in maps.values()]
+    return _grid([[base], *heats], ["Input", *maps], h_gap=0.03, title_size=13, height=height)
 
 
 def weight_histogram(weights: np.ndarray) -> go.Figure:
