@@ -13,6 +13,34 @@ from tests.e2e.test_train import progress_text, start_training
 pytestmark = [pytest.mark.e2e, requires_data]
 
 
+# In the page, on the browser's clock: when the pen is lifted, and when the Prediction metric
+# is first painted (a frame after it enters the DOM). Playwright's own polling and the time
+# it takes to move four mice one after the other are not counted.
+WATCH = """() => {
+    window.cnnvizUp = null; window.cnnvizShown = null;
+    document.addEventListener("mouseup", () => { window.cnnvizUp = performance.now(); },
+                              {capture: true});
+    new MutationObserver((_, observer) => {
+        const metrics = document.querySelectorAll('[data-testid="stMetric"]');
+        if (window.cnnvizUp === null || ![...metrics].some(m => m.innerText.includes("Prediction")))
+            return;
+        observer.disconnect();
+        requestAnimationFrame(() => setTimeout(() => { window.cnnvizShown = performance.now(); }));
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def watch_prediction(page) -> None:
+    page.evaluate(WATCH)
+
+
+def shown_after(page) -> float | None:
+    """Seconds from lifting the pen to the prediction on screen, or None while waiting."""
+    ms = page.evaluate("() => window.cnnvizShown === null ? null : "
+                       "window.cnnvizShown - window.cnnvizUp")
+    return None if ms is None else ms / 1000
+
+
 def test_five_sessions_stay_responsive_and_separate(browser, app_url):
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(5)]
     pages = [c.new_page() for c in contexts]
@@ -34,22 +62,20 @@ def test_five_sessions_stay_responsive_and_separate(browser, app_url):
 
         digits = {page: ("1", one) if i % 2 == 0 else ("0", zero)
                   for i, page in enumerate(drawers)}
-        started, shown = {}, {}
-        for page, (_, shape) in digits.items():  # all four strokes within a moment
-            draw(page, shape)
-            started[page] = time.monotonic()
-        while len(shown) < len(digits) and time.monotonic() - min(started.values()) < 30:
-            for page in digits:  # poll every session, so each is timed on its own
-                metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
-                if page not in shown and metric.count():
-                    shown[page] = time.monotonic() - started[page]
-            drawers[0].wait_for_timeout(50)
-        assert len(shown) == len(digits)
-        # The goal is 2 s. With the server, the training and all five Chromium renderers on
-        # this one 2-core machine it is not met (see the README's benchmark notes); what is
-        # asserted is that every session gets its answer while the training runs.
-        print(f"prediction latencies during training: {sorted(round(v, 2) for v in shown.values())}")
-        assert max(shown.values()) <= 30.0, sorted(shown.values())
+        for page, (_, shape) in digits.items():
+            watch_prediction(page)
+            draw(page, shape, release=False)
+        for page in digits:  # four pens lifted together: four predictions asked at once
+            page.mouse.up()
+        waited = time.monotonic()
+        while not all(shown_after(page) for page in digits) and time.monotonic() - waited < 30:
+            drawers[0].wait_for_timeout(100)
+        latencies = sorted(shown_after(page) or float("inf") for page in digits)
+        print(f"prediction latencies during training (s): {[round(v, 2) for v in latencies]}")
+        # The goal is 2 s. Here the server answers all four within ~1 s of the pens lifting,
+        # but the five Chromium renderers and the training share this machine's two cores and
+        # paint 1-3 s later (README, benchmark notes). The bound catches a server that stalls.
+        assert max(latencies) <= 10.0, latencies
         for page, (digit, _) in digits.items():
             assert prediction(page) == digit  # its own drawing, not another session's
             assert_no_exception(page)

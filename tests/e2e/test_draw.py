@@ -18,14 +18,16 @@ def zero(cx, cy):
             for t in range(25)]
 
 
-def draw(page, path_fn):
+def draw(page, path_fn, release: bool = True):
+    """One stroke through `path_fn`'s points; release=False keeps the pen down."""
     box = page.locator("canvas.upper-canvas").bounding_box()
     points = path_fn(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.move(*points[0])
     page.mouse.down()
     for x, y in points[1:]:
         page.mouse.move(x, y, steps=4)
-    page.mouse.up()
+    if release:
+        page.mouse.up()
 
 
 def prediction(page) -> str:
