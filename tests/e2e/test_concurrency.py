@@ -72,7 +72,7 @@ def test_five_sessions_stay_responsive_and_separate(browser, app_url):
             drawers[0].wait_for_timeout(100)
         latencies = sorted(shown_after(page) or float("inf") for page in digits)
         print(f"prediction latencies during training (s): {[round(v, 2) for v in latencies]}")
-        # The goal is 2 s. Here the server answers all four within ~1 s of the pens lifting,
+        # The goal is 2 s. Here the server's four runs end ~1.6 s after the pens lift,
         # but the five Chromium renderers and the training share this machine's two cores and
         # paint 1-3 s later (README, benchmark notes). The bound catches a server that stalls.
         assert max(latencies) <= 10.0, latencies
