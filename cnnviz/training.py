@@ -259,8 +259,8 @@ def train(config: TrainConfig, runs_dir=None, *, run_dir=None, on_start=None,
     reporter = make_callback(on_batch, on_epoch, stop_event)
     if on_start:
         on_start(model, len(x), dataset)
-    start = time.perf_counter()
     board = epoch_summaries(run_dir / "logs")
+    start = time.perf_counter()
     fit = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                     callbacks=[reporter, board], verbose=0, shuffle=False)  # tf.data shuffles
     seconds = time.perf_counter() - start
@@ -347,10 +347,12 @@ class LiveRun:
         self._visual_at = 0.0
         self._probe = None
         self._means = (0.0, 0.0)
+        self._epoch_mark = 0.0  # when the previous epoch ended (or training began)
         self._n_train = 0
         self._state = dict(status="starting", message=None, epoch=0, epochs=config.epochs,
                            batch=0, steps=None, images=0, rate=None, eta=None,
                            started=time.time(), batch_loss=[], batch_acc=[], epoch_logs=[],
+                           epoch_seconds=[],
                            filters=None, maps={}, total_images=0, run_dir=None,
                            test_accuracy=None, seconds=None, visual_version=0)
 
@@ -416,6 +418,7 @@ class LiveRun:
         self._probe = (convs, tf.function(lambda x: maps(x, training=False)), sample) \
             if convs else None
         self._n_train = n_train
+        self._epoch_mark = time.perf_counter()
         self._update(status="running", steps=-(-n_train // self.config.batch_size),
                      total_images=n_train * self.config.epochs, started=time.time())
         self._snapshot_visuals()
@@ -452,9 +455,12 @@ class LiveRun:
             self._snapshot_visuals()
 
     def _on_epoch(self, epoch: int, logs: dict) -> None:
+        now = time.perf_counter()
         with self._lock:
+            self._state["epoch_seconds"].append(now - self._epoch_mark)
             self._state["epoch"] = epoch + 1
             self._state["epoch_logs"].append({k: float(v) for k, v in logs.items()})
+        self._epoch_mark = now
         self._snapshot_visuals()
 
 
