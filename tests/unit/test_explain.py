@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnviz import explain, models, preprocess
+from cnnviz import data, explain, models, preprocess
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,22 @@ def drawn_four() -> np.ndarray:
 def three_forms(shipped):
     return {"functional": shipped, "sequential": as_sequential(shipped),
             "nested": as_nested(shipped)}
+
+
+@pytest.mark.parametrize("preset", [None, "lenet5_classic"])
+def test_probe_outputs_equal_keras_on_random_images(shipped, preset):
+    model = shipped if preset is None else models.build(preset)  # 28x28, and 32x32 padded
+    probe = explain.Probe(model)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = rng.random((28, 28, 1), dtype=np.float32)
+        probs, maps = probe(x)
+        padded = data.fit_to_input(x[None], model.input_shape[1:])
+        np.testing.assert_allclose(probs, model(padded, training=False).numpy()[0], atol=1e-6)
+        taps = keras.Model(model.input, [l.output for l in probe.layers])(padded)
+        assert list(maps) == [l.name for l in probe.layers] and len(maps) >= 4
+        for got, want in zip(maps.values(), taps):
+            np.testing.assert_allclose(got, want.numpy()[0], atol=1e-5)
 
 
 def test_conv_layers_are_found_inside_nested_models(three_forms):

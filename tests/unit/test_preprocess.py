@@ -60,6 +60,25 @@ def test_rgba_canvas_and_transparent_png_match_grayscale():
         np.testing.assert_allclose(preprocess.preprocess(rgba).stages["input"], want, atol=1e-2)
 
 
+def test_grey_canvas_fast_path_matches_the_float_path():
+    from cnnviz import data
+
+    u8 = redraw(data.load_sample("mnist").x_test[3, ..., 0], np.random.default_rng(3))
+    assert u8.dtype == np.uint8 and u8.shape == (280, 280)
+    canvas = np.dstack([u8, u8, u8, np.full_like(u8, 255)])
+    assert preprocess.grey8(canvas) is not None
+    assert preprocess.grey8(np.asfortranarray(canvas)) is not None  # strided: checked per channel
+    # integer halving of the one channel == float halving of the luminance
+    np.testing.assert_allclose(preprocess.working_gray(canvas),
+                               preprocess.halve(preprocess.to_gray(canvas[..., :3] * 1.0 / 255)),
+                               atol=1e-6)
+    tinted, clear = canvas.copy(), canvas.copy()
+    tinted[5, 7, 2] ^= 1  # one pixel not grey
+    clear[9, 9, 3] = 254  # one pixel not opaque
+    for a in (tinted, clear, canvas[..., :3].astype(np.uint16), canvas.astype(np.float32)):
+        assert preprocess.grey8(a) is None
+
+
 def test_faint_noise_is_removed():
     rng = np.random.default_rng(0)
     noisy = np.clip(stroke() + rng.uniform(0, 0.12, (280, 280)), 0, 1)
