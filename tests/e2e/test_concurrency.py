@@ -13,11 +13,28 @@ from tests.e2e.test_train import progress_text, start_training
 pytestmark = [pytest.mark.e2e, requires_data]
 
 
+# Before any page script runs: note when a server message naming the Prediction arrives, to
+# tell the server's share of the wait from the browser's.
+ARRIVALS = """(() => {
+    window.cnnvizArrived = null;
+    const listen = WebSocket.prototype.addEventListener;
+    WebSocket.prototype.addEventListener = function (type, handler, ...rest) {
+        if (type !== "message") return listen.call(this, type, handler, ...rest);
+        return listen.call(this, type, (event) => {
+            if (window.cnnvizUp !== null && window.cnnvizArrived === null
+                    && event.data instanceof ArrayBuffer
+                    && new TextDecoder().decode(event.data).includes("Prediction"))
+                window.cnnvizArrived = performance.now();
+            return handler.call(this, event);
+        }, ...rest);
+    };
+})()"""
+
 # In the page, on the browser's clock: when the pen is lifted, and when the Prediction metric
 # is first painted (a frame after it enters the DOM). Playwright's own polling and the time
 # it takes to move four mice one after the other are not counted.
 WATCH = """() => {
-    window.cnnvizUp = null; window.cnnvizShown = null;
+    window.cnnvizUp = null; window.cnnvizShown = null; window.cnnvizArrived = null;
     document.addEventListener("mouseup", () => { window.cnnvizUp = performance.now(); },
                               {capture: true});
     new MutationObserver((_, observer) => {
@@ -34,15 +51,17 @@ def watch_prediction(page) -> None:
     page.evaluate(WATCH)
 
 
-def shown_after(page) -> float | None:
-    """Seconds from lifting the pen to the prediction on screen, or None while waiting."""
-    ms = page.evaluate("() => window.cnnvizShown === null ? null : "
-                       "window.cnnvizShown - window.cnnvizUp")
+def after_pen_up(page, event: str) -> float | None:
+    """Seconds from lifting the pen to `event` ("Shown" or "Arrived"), or None while waiting."""
+    ms = page.evaluate(f"() => window.cnnviz{event} === null ? null : "
+                       f"window.cnnviz{event} - window.cnnvizUp")
     return None if ms is None else ms / 1000
 
 
 def test_five_sessions_stay_responsive_and_separate(browser, app_url):
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(5)]
+    for context in contexts:
+        context.add_init_script(ARRIVALS)
     pages = [c.new_page() for c in contexts]
     try:
         trainer, drawers = pages[0], pages[1:]
@@ -68,14 +87,17 @@ def test_five_sessions_stay_responsive_and_separate(browser, app_url):
         for page in digits:  # four pens lifted together: four predictions asked at once
             page.mouse.up()
         waited = time.monotonic()
-        while not all(shown_after(page) for page in digits) and time.monotonic() - waited < 30:
+        while not all(after_pen_up(page, "Shown") for page in digits) \
+                and time.monotonic() - waited < 30:
             drawers[0].wait_for_timeout(100)
-        latencies = sorted(shown_after(page) or float("inf") for page in digits)
-        print(f"prediction latencies during training (s): {[round(v, 2) for v in latencies]}")
-        # The goal is 2 s. Here the server's four runs end ~1.6 s after the pens lift,
-        # but the five Chromium renderers and the training share this machine's two cores and
-        # paint 1-3 s later (README, benchmark notes). The bound catches a server that stalls.
-        assert max(latencies) <= 10.0, latencies
+        arrived, shown = ([after_pen_up(page, event) or float("inf") for page in digits]
+                          for event in ("Arrived", "Shown"))
+        print(f"prediction during training, s after the pen lifts: reached the browser "
+              f"{[round(v, 2) for v in arrived]}, on screen {[round(v, 2) for v in shown]}")
+        # The goal is 2 s on screen. The server's answers reach the browsers in about 1 s,
+        # but the five Chromium renderers and the training share this machine's two cores, so
+        # the pages paint 1-3 s later (README). The bounds catch a server that stalls.
+        assert max(arrived) <= 5.0 and max(shown) <= 10.0, (arrived, shown)
         for page, (digit, _) in digits.items():
             assert prediction(page) == digit  # its own drawing, not another session's
             assert_no_exception(page)
