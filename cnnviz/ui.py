@@ -303,23 +303,27 @@ def _step(key: str, shape: tuple[int, int], delta: int) -> None:
         divmod(flat % (shape[0] * shape[1]), shape[1])
 
 
-def cell_picker(key: str, shape: tuple[int, int], playing: bool = False) -> tuple[int, int]:
-    """Row and column sliders for an output cell, with step buttons; advances one cell per
-    call while `playing`. Positions survive parameter changes when they still fit."""
-    for axis, n in (("row", shape[0]), ("col", shape[1])):  # start in the middle: more to see
-        st.session_state[f"{key}_{axis}"] = min(st.session_state.get(f"{key}_{axis}", n // 2),
-                                                n - 1)
+def cell_picker(key: str, output: np.ndarray, playing: bool = False) -> tuple[int, int]:
+    """Row and column sliders for a cell of `output`, with step buttons; advances one cell per
+    call while `playing`. It starts at the strongest response (more to see than a corner of
+    background); positions survive parameter changes when they still fit."""
+    shape = output.shape[:2]
+    start = np.unravel_index(int(np.abs(output).argmax()), shape)
+    for axis, n, first in (("row", shape[0], start[0]), ("col", shape[1], start[1])):
+        st.session_state[f"{key}_{axis}"] = min(st.session_state.get(f"{key}_{axis}",
+                                                                     int(first)), n - 1)
     if playing:
         _step(key, shape, 1)
-    c1, c2, c3, c4 = st.columns([3, 3, 1, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns(2)
     with c1:
         row = _position_slider("Output row", shape[0], f"{key}_row")
     with c2:
         col = _position_slider("Output column", shape[1], f"{key}_col")
-    c3.button("Back", icon=":material/skip_previous:", key=f"{key}_prev", help="Previous cell",
-              on_click=_step, args=(key, shape, -1), width="stretch")
-    c4.button("Step", icon=":material/skip_next:", key=f"{key}_next", help="Next cell",
-              on_click=_step, args=(key, shape, 1), width="stretch")
+    with st.container(horizontal=True):  # own row: beside the sliders the labels were cut
+        st.button("Back", icon=":material/skip_previous:", key=f"{key}_prev",
+                  help="Previous cell", on_click=_step, args=(key, shape, -1))
+        st.button("Step", icon=":material/skip_next:", key=f"{key}_next", help="Next cell",
+                  on_click=_step, args=(key, shape, 1))
     return row, col
 
 
@@ -335,15 +339,17 @@ def kernel_picker(key: str):
     (None, None) after saying what is wrong with a typed one."""
     from cnnviz import kernels
 
-    family = st.segmented_control("Kernel", ["Named", "Learned by LeNet-5", "Custom"],
-                                  default="Named", key=f"{key}_family") or "Named"
+    family = st.segmented_control("Kernel", ["Named", "Learned", "Custom"], default="Named",
+                                  key=f"{key}_family",
+                                  help="Learned: the first-layer filters of the shipped "
+                                       "LeNet-5. Custom: type your own.") or "Named"
     if family == "Named":
         name = st.selectbox("Named kernel", [*kernels.NAMED, *kernels.MAGNITUDES],
                             index=list(kernels.NAMED).index("Sobel x"), key=f"{key}_named")
         st.caption(kernels.DESCRIPTIONS[name])
         parts = kernels.MAGNITUDES.get(name, (name,))
         return name, {part: kernels.NAMED[part] for part in parts}
-    if family == "Learned by LeNet-5":
+    if family == "Learned":
         learned = kernels.learned_filters(probe(str(models.SHIPPED_MODEL),
                                                 _mtime(str(models.SHIPPED_MODEL))).model)
         name = st.selectbox("Filter", list(learned), key=f"{key}_learned")

@@ -50,7 +50,7 @@ with right:
 
     @st.fragment(run_every=0.8 if play else None)
     def step_through():
-        i, j = ui.cell_picker("conv_cell", result.output.shape, playing=play)
+        i, j = ui.cell_picker("conv_cell", result.output, playing=play)
         windows = {name: ops.conv_window(image, kern, i, j, **conv) for name, kern in used.items()}
         first = next(iter(windows.values()))
         st.plotly_chart(plots.conv_views(image, k, result.output, window=first, cell=(i, j)),

@@ -11,8 +11,8 @@ st.caption("Pooling shrinks a feature map by summarising each window with one nu
 left, right = st.columns([1, 2.3], gap="large")
 with left:
     x, caption = ui.pool_input("pool")
-    mode = st.segmented_control("Pooling", ["max", "average", "global max", "global average"],
-                                default="max", key="pool_mode") or "max"
+    mode = st.radio("Pooling", ["max", "average", "global max", "global average"],
+                    key="pool_mode", horizontal=True)
     glob = mode.startswith("global")
     if not glob:
         size = st.slider("Pool size", 1, 4, 2, key="pool_size")
@@ -42,7 +42,7 @@ with right:
 
     @st.fragment(run_every=0.8 if play else None)
     def step_through():
-        i, j = ui.cell_picker("pool_cell", pooled.shape, playing=play)
+        i, j = ui.cell_picker("pool_cell", pooled, playing=play)
         w = ops.pool_window(x, size, i, j, stride=stride, padding=padding, mode=kind)
         st.plotly_chart(plots.pool_views(x, pooled, window=w, cell=(i, j)), key="pool_views",
                         width="stretch")
