@@ -323,16 +323,17 @@ def runs_overlay(histories: dict[str, dict]) -> go.Figure:
     return _layout(fig, height=320, legend=dict(orientation="h", y=-0.25))
 
 
-def filters_grid(kernel: np.ndarray, max_filters: int = 32) -> go.Figure:
+def filters_grid(kernel: np.ndarray, max_filters: int = 32, cols: int = 8) -> go.Figure:
     """A conv layer's filters (kh, kw, c_in, c_out): RGB composites for 3 input channels,
     else the first input channel, on one symmetric colour scale."""
     n = min(kernel.shape[-1], max_filters)
+    cols = min(n, cols)
     if kernel.shape[2] == 3:
         lo, hi = kernel.min(), kernel.max()
         images = [(kernel[..., i] - lo) / (hi - lo or 1) for i in range(n)]
-        return heatmap_grid(images, [f"#{i}" for i in range(n)], cols=min(n, 8), cell_px=70)
+        return heatmap_grid(images, [f"#{i}" for i in range(n)], cols=cols, cell_px=70)
     bound = float(np.abs(kernel).max()) or 1.0
-    return mosaic(np.moveaxis(kernel[:, :, 0, :n], -1, 0), cols=min(n, 8), colorscale="RdBu_r",
+    return mosaic(np.moveaxis(kernel[:, :, 0, :n], -1, 0), cols=cols, colorscale="RdBu_r",
                   zmin=-bound, zmax=bound, label="filter", cell_px=70)
 
 

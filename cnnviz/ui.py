@@ -509,7 +509,8 @@ def _summary_view(summary: dict) -> None:
     c1, c2 = st.columns(2)
     c1.metric("Parameters", f"{summary['total_params']:,}")
     c2.metric("FLOPs per image", f"{summary['flops']:,}")
-    layer_table(summary, "summary_table", ("FLOPs",))
+    # the layer names say their type; without that column the table fits the narrow panel
+    layer_table(summary, "summary_table", ("FLOPs",), types=False)
 
 
 # Optional columns of a layer table, from a layer of a ModelSummary dict.
@@ -520,13 +521,13 @@ LAYER_COLUMNS = {
 }
 
 
-def layer_table(summary: dict, key: str, columns=()) -> None:
+def layer_table(summary: dict, key: str, columns=(), types: bool = True) -> None:
     """Each layer's name, type, output shape and parameters, plus the chosen LAYER_COLUMNS."""
     import pandas as pd
 
     st.dataframe(pd.DataFrame([{
-        "layer": layer["name"], "type": layer["type"],
-        "output shape": " × ".join(map(str, layer["output_shape"])),
+        "layer": layer["name"], **({"type": layer["type"]} if types else {}),
+        "output shape": "×".join(map(str, layer["output_shape"])),
         "parameters": layer["params"], **{c: LAYER_COLUMNS[c](layer) for c in columns}}
         for layer in summary["layers"]]), hide_index=True, width="stretch", key=key,
         column_config={c: st.column_config.NumberColumn(format="localized")
@@ -591,7 +592,9 @@ def _visual_figures(s: dict, key: str) -> dict:
 
     cached = st.session_state.get(f"{key}_figures")
     if cached is None or cached[0] != (s["run_dir"], s["visual_version"]):
-        figures = {"filters": plots.filters_grid(s["filters"]),
+        n = min(s["filters"].shape[-1], 32)
+        # a near-square grid: the filters get a narrow column, and one row made them specks
+        figures = {"filters": plots.filters_grid(s["filters"], cols=int(np.ceil(np.sqrt(n)))),
                    **{name: plots.feature_maps(m, max_channels=16) for name, m in s["maps"].items()}}
         cached = ((s["run_dir"], s["visual_version"]), figures)
         st.session_state[f"{key}_figures"] = cached

@@ -65,7 +65,7 @@ with right:
         c1, c2 = st.columns(2)
         c1.metric("Change of the map", f"{before:.0%}")
         c2.metric("Change after pooling", f"{after:.0%}",
-                  delta=f"{after - before:+.0%}", delta_color="inverse")
+                  delta=f"{(after - before) * 100:+.0f} points", delta_color="inverse")
         st.caption("Mean absolute change relative to the mean value. Pooling keeps only each "
                    "window's summary, so a feature that moves within its window changes the "
                    "pooled output less: a small tolerance to translation.")

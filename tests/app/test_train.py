@@ -46,6 +46,13 @@ def test_summary_of_every_preset_equals_keras(runs_dir):
         model = models.build(preset)
         assert shown["Parameters"] == f"{model.count_params():,}"
         assert shown["FLOPs per image"] == f"{models.summarize(model).flops:,}"
+        table = next(d.value for d in at.dataframe if "FLOPs" in d.value.columns)
+        assert list(table.columns) == ["layer", "output shape", "parameters", "FLOPs"]
+        layers = model.layers[1:]  # after the Input
+        assert table["layer"].tolist() == [layer.name for layer in layers]
+        assert table["parameters"].tolist() == [layer.count_params() for layer in layers]
+        assert table["output shape"].tolist() == ["×".join(map(str, layer.output.shape[1:]))
+                                                  for layer in layers]
         recipe = models.PRESETS[preset].recipe
         assert at.number_input(key="train_epochs").value == recipe.epochs
         assert at.number_input(key="train_learning_rate").value == recipe.learning_rate
