@@ -327,6 +327,19 @@ class Dreamer:
 
         self._objective = tf.function(objective)
         self._steps = tf.function(self._make_steps(objective))
+        # trace now, so that a first Run shows (and waits for) the optimisation only
+        blank = np.zeros((self.targets, *self.input_shape), np.float32)
+        self._objective(self._run_steps(blank, 0, 0, DreamSettings()))
+
+    def _run_steps(self, x, n: int, done: int, s: DreamSettings):
+        import tensorflow as tf
+
+        args = [tf.constant(v, dtype) for v, dtype in (
+            (s.learning_rate, tf.float32), (s.l2, tf.float32), (s.total_variation, tf.float32),
+            (s.jitter, tf.int32), (s.blur_every, tf.int32), (s.scale, tf.float32),
+            (s.seed, tf.int32))]
+        return self._steps(tf.convert_to_tensor(x, tf.float32), tf.constant(n), tf.constant(done),
+                           *args)
 
     def _make_steps(self, objective):
         import tensorflow as tf
@@ -368,20 +381,15 @@ class Dreamer:
         # Classes start from near-black, as digits are drawn on black. A filter starts from
         # grey: on black many ReLU filters are silent and their gradient is zero.
         low = 0.0 if self.layer is None else 0.45
-        x = tf.constant(rng.uniform(low, low + 0.1, (self.targets, *self.input_shape)),
-                        tf.float32)
-        s = settings
-        args = [tf.constant(v, dtype) for v, dtype in (
-            (s.learning_rate, tf.float32), (s.l2, tf.float32), (s.total_variation, tf.float32),
-            (s.jitter, tf.int32), (s.blur_every, tf.int32), (s.scale, tf.float32),
-            (s.seed, tf.int32))]
+        x = tf.convert_to_tensor(rng.uniform(low, low + 0.1, (self.targets, *self.input_shape)),
+                                 tf.float32)
         done = 0
-        while done < s.steps:
-            n = min(chunk, s.steps - done)
-            x = self._steps(x, tf.constant(n), tf.constant(done), *args)
+        while done < settings.steps:
+            n = min(chunk, settings.steps - done)
+            x = self._run_steps(x, n, done, settings)
             done += n
             if on_progress:
-                on_progress(done, s.steps)
+                on_progress(done, settings.steps)
         images = x.numpy()
         objective = self._objective(x).numpy()
         probs = self.model(x, training=False).numpy()

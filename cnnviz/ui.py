@@ -167,6 +167,7 @@ def _warm_up() -> None:
     blank = np.zeros((28, 28, 1), np.float32)
     _explainer(path, _mtime(path)).smoothgrad(blank, 0)
     _explainer(path, _mtime(path)).gradcam(blank, 0)
+    _dreamer(path, _mtime(path), None)  # the Inside page's first Run: traced already
 
 
 def _mtime(path: str) -> float:

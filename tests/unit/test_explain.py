@@ -154,6 +154,14 @@ def test_activation_maximization_every_class_is_classified_as_itself(shipped):
     assert (dream.probabilities.argmax(1) == np.arange(10)).all()
 
 
+def test_dreamer_is_traced_when_built_so_a_run_only_optimises(shipped):
+    dreamer = explain.Dreamer(shipped)
+    assert dreamer._steps.experimental_get_tracing_count() == 1
+    dream = dreamer.run(explain.DreamSettings(steps=40, scale=0.1, blur_every=4, seed=7))
+    assert dreamer._steps.experimental_get_tracing_count() == 1  # no tracing inside the timing
+    assert dream.seconds < 5
+
+
 def test_activation_maximization_of_filters_raises_their_response(shipped):
     dreamer = explain.Dreamer(shipped, "conv2")
     steps = []
