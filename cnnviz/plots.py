@@ -323,11 +323,12 @@ def runs_overlay(histories: dict[str, dict]) -> go.Figure:
     return _layout(fig, height=320, legend=dict(orientation="h", y=-0.25))
 
 
-def filters_grid(kernel: np.ndarray, max_filters: int = 32, cols: int = 8) -> go.Figure:
+def filters_grid(kernel: np.ndarray, max_filters: int = 32, cols: int | None = 8) -> go.Figure:
     """A conv layer's filters (kh, kw, c_in, c_out): RGB composites for 3 input channels,
-    else the first input channel, on one symmetric colour scale."""
+    else the first input channel, on one symmetric colour scale. cols=None: a near-square
+    grid, for a narrow column."""
     n = min(kernel.shape[-1], max_filters)
-    cols = min(n, cols)
+    cols = int(np.ceil(np.sqrt(n))) if cols is None else min(n, cols)
     if kernel.shape[2] == 3:
         lo, hi = kernel.min(), kernel.max()
         images = [(kernel[..., i] - lo) / (hi - lo or 1) for i in range(n)]

@@ -593,9 +593,8 @@ def _visual_figures(s: dict, key: str) -> dict:
 
     cached = st.session_state.get(f"{key}_figures")
     if cached is None or cached[0] != (s["run_dir"], s["visual_version"]):
-        n = min(s["filters"].shape[-1], 32)
         # a near-square grid: the filters get a narrow column, and one row made them specks
-        figures = {"filters": plots.filters_grid(s["filters"], cols=int(np.ceil(np.sqrt(n)))),
+        figures = {"filters": plots.filters_grid(s["filters"], cols=None),
                    **{name: plots.feature_maps(m, max_channels=16) for name, m in s["maps"].items()}}
         cached = ((s["run_dir"], s["visual_version"]), figures)
         st.session_state[f"{key}_figures"] = cached

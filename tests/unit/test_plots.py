@@ -72,3 +72,14 @@ def test_probability_bars_highlight_the_top_class_and_none_before_a_drawing():
     assert [i for i, c in enumerate(colours) if c != colours[0]] == [1]
     empty = plots.probability_bars(np.zeros(10), list("0123456789")).data[0].marker.color
     assert len(set(empty)) == 1
+
+
+def test_filters_grid_near_square_on_request_with_a_symmetric_scale():
+    kernel = np.random.default_rng(2).normal(size=(5, 5, 1, 6)).astype(np.float32)
+    wide, square = plots.filters_grid(kernel), plots.filters_grid(kernel, cols=None)
+    assert wide.data[0].z.shape == (5, 6 * 6 - 1)  # one row of six
+    z = square.data[0].z
+    assert z.shape == (2 * 6 - 1, 3 * 6 - 1)  # two rows of three
+    np.testing.assert_array_equal(z[6:11, 0:5], kernel[:, :, 0, 3])  # filter 3: row 1, col 0
+    bound = np.abs(kernel).max()
+    assert square.data[0].zmin == -bound and square.data[0].zmax == bound
