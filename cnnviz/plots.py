@@ -116,16 +116,19 @@ def mosaic(images: np.ndarray, *, cols: int, colorscale="Viridis", zmin=None, zm
     n, h, w = images.shape
     cols = min(cols, n)
     rows = -(-n // cols)
-    z = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan, np.float32)
+    # rows are further apart than columns: each row's labels sit in the gap above it (~16 px
+    # at the intended cell_px per map)
+    pitch = h + max(1, int(np.ceil(16 * max(h, w) / cell_px)))
+    z = np.full((rows * pitch - (pitch - h), cols * (w + 1) - 1), np.nan, np.float32)
     index = np.full(z.shape, -1, np.int32)
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
-        z[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = img
-        index[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = i
+        z[r * pitch: r * pitch + h, c * (w + 1): c * (w + 1) + w] = img
+        index[r * pitch: r * pitch + h, c * (w + 1): c * (w + 1) + w] = i
     finite = images[np.isfinite(images)]  # a diverged training publishes NaN maps
     lo = (float(finite.min()) if finite.size else 0.0) if zmin is None else zmin
     hi = (float(finite.max()) if finite.size else 1.0) if zmax is None else zmax
-    annotations = [dict(x=c * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.5, text=f"#{i}",
+    annotations = [dict(x=c * (w + 1) + (w - 1) / 2, y=r * pitch - 0.5, text=f"#{i}",
                         showarrow=False, yanchor="bottom", font=dict(size=11, color="#888"))
                    for i in range(n) for r, c in [divmod(i, cols)]]
     heatmap = dict(type="heatmap", z=z, customdata=index, colorscale=colorscale, zmin=lo,

@@ -19,6 +19,28 @@ def set_number(page, label: str, value) -> None:
     wait_for_app(page)
 
 
+def screenshot_with_charts(page, name: str, keys, tries: int = 30) -> None:
+    """A screenshot in which the live charts are painted: Streamlit 1.67 remounts a Plotly
+    chart whenever its data changes, so a frame can catch one blank (README)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    for _ in range(tries):
+        image = Image.open(io.BytesIO(screenshot(page, name).read_bytes())).convert("L")
+        boxes = [page.evaluate("""(key) => {
+            const r = [...document.querySelectorAll('.st-key-' + key)]
+                .map(e => e.getBoundingClientRect()).sort((a, b) => b.height - a.height)[0];
+            return [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY];
+        }""", key) for key in keys]
+        if all((np.asarray(image.crop(tuple(map(int, box)))) < 200).mean() > 0.01
+               for box in boxes):
+            return
+        page.wait_for_timeout(150)
+    raise AssertionError(f"no screenshot with {keys} painted in {tries} tries")
+
+
 def start_training(page, app_url, images: int, epochs: int, batch_size: int) -> None:
     """Open the Train page, set the training size, press Train."""
     page.goto(f"{app_url}/train")
@@ -46,7 +68,7 @@ def test_train_watch_progress_change_twice_then_stop(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 1500})
     for chart in ("train_live_curves", "train_live_filters"):  # drawn, not placeholders
         page.locator(f".st-key-{chart} .main-svg").first.wait_for(timeout=30_000)
-    screenshot(page, "train-live")
+    screenshot_with_charts(page, "train-live", ("train_live_curves", "train_live_filters"))
     page.get_by_role("button", name="Stop training").click()
     visible(page, "stopped early", timeout_ms=120_000)
     visible(page, "Most confident mistakes", timeout_ms=120_000)

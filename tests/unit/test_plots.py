@@ -78,8 +78,15 @@ def test_filters_grid_near_square_on_request_with_a_symmetric_scale():
     kernel = np.random.default_rng(2).normal(size=(5, 5, 1, 6)).astype(np.float32)
     wide, square = plots.filters_grid(kernel), plots.filters_grid(kernel, cols=None)
     assert wide.data[0].z.shape == (5, 6 * 6 - 1)  # one row of six
-    z = square.data[0].z
-    assert z.shape == (2 * 6 - 1, 3 * 6 - 1)  # two rows of three
-    np.testing.assert_array_equal(z[6:11, 0:5], kernel[:, :, 0, 3])  # filter 3: row 1, col 0
+    z, index = square.data[0].z, square.data[0].customdata
+    assert z.shape[1] == 3 * 6 - 1  # three columns
+    for i in range(6):
+        rows, cols = np.nonzero(index == i)
+        assert (rows.min() > 5) == (i >= 3) and cols.min() == (i % 3) * 6  # two rows of three
+        np.testing.assert_array_equal(z[rows.min():rows.max() + 1, cols.min():cols.max() + 1],
+                                      kernel[:, :, 0, i])
+    top_of_row_1 = np.nonzero(index == 3)[0].min()
+    label_of_3 = next(a for a in square.layout.annotations if a.text == "#3")
+    assert 4 < label_of_3.y < top_of_row_1 and top_of_row_1 - 4 >= 2  # its label in a gap
     bound = np.abs(kernel).max()
     assert square.data[0].zmin == -bound and square.data[0].zmax == bound
