@@ -47,7 +47,7 @@ def poll_like_the_page(run, stop: threading.Event) -> None:
         s = run.snapshot()
         if s["batch_loss"]:
             curves = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
-                                           s["steps"], curves)
+                                           s["epoch_ends"], curves)
             curves.to_json()
         if s["filters"] is not None and polls % 2 == 0:  # the page's second fragment: 1 Hz
             if s["visual_version"] != version:

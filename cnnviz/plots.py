@@ -264,17 +264,17 @@ def ema(values, alpha: float = 0.1) -> np.ndarray:
     return out
 
 
-def training_curves(batch_loss, batch_acc, epoch_logs, steps: int | None,
+def training_curves(batch_loss, batch_acc, epoch_logs, epoch_ends,
                     fig: go.Figure | None = None) -> go.Figure:
     """Loss and accuracy: each batch (faint), smoothed (bold), and per epoch train vs
-    validation (markers at the epoch's last batch). Pass the previous figure to refill it in
-    place: about 6x cheaper than building one, which matters at two redraws a second."""
+    validation (markers at the epoch's last batch, `epoch_ends`). Pass the previous figure to
+    refill it in place: about 6x cheaper than building one, at two redraws a second."""
     fig = fig or _curves_skeleton()
     n = len(batch_loss)
     shown = np.unique(np.r_[np.linspace(0, n - 1, min(n, 400)).astype(int), n - 1]) if n \
         else np.zeros(0, int)
     x = np.arange(1, n + 1)[shown]  # at most ~400 points drawn: plotly's cost grows with them
-    ex = np.arange(1, len(epoch_logs) + 1) * (steps or 1)
+    ex = np.asarray(epoch_ends[:len(epoch_logs)])
     series = []
     for values, key in ((batch_loss, "loss"), (batch_acc, "accuracy")):
         values = np.asarray(values, np.float64)

@@ -352,7 +352,7 @@ class LiveRun:
         self._state = dict(status="starting", message=None, epoch=0, epochs=config.epochs,
                            batch=0, steps=None, images=0, rate=None, eta=None,
                            started=time.time(), batch_loss=[], batch_acc=[], epoch_logs=[],
-                           epoch_seconds=[],
+                           epoch_seconds=[], epoch_ends=[],
                            filters=None, maps={}, total_images=0, run_dir=None,
                            test_accuracy=None, seconds=None, visual_version=0)
 
@@ -458,7 +458,10 @@ class LiveRun:
         now = time.perf_counter()
         with self._lock:
             self._state["epoch_seconds"].append(now - self._epoch_mark)
+            # in batches: a stopped epoch ends early, and its point belongs where it stopped
+            self._state["epoch_ends"].append(len(self._state["batch_loss"]))
             self._state["epoch"] = epoch + 1
+            self._state["batch"] = 0
             self._state["epoch_logs"].append({k: float(v) for k, v in logs.items()})
         self._epoch_mark = now
         self._snapshot_visuals()

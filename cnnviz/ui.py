@@ -542,6 +542,16 @@ def _duration(seconds) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
+def _stopped_where(s: dict) -> str:
+    """Keras ends a stopped epoch early (and still reports it): say which and where."""
+    ends = [0, *s["epoch_ends"]]
+    if len(ends) == 1:
+        return "Stopped before the first batch"
+    if ends[-1] - ends[-2] < (s["steps"] or 0):
+        return f"Stopped during epoch {len(ends) - 1}, after batch {ends[-1] - ends[-2]}"
+    return f"Stopped after epoch {len(ends) - 1}"
+
+
 def live_view(run, key: str) -> None:
     """Progress bar and curves of a LiveRun, redrawn while it trains."""
     from cnnviz import plots
@@ -550,8 +560,7 @@ def live_view(run, key: str) -> None:
     label = {"starting": "Starting…", "loading": "Loading the data and building the model…",
              "stopping": "Stopping after this batch…",
              "done": f"Finished {s['epochs']} epochs in {_duration(s['seconds'])}",
-             "stopped": f"Stopped during epoch {min(s['epoch'] + 1, s['epochs'])}, "
-                        f"after batch {s['batch']}",
+             "stopped": _stopped_where(s),
              "diverged": "Stopped: the loss diverged",
              "failed": "Failed"}.get(s["status"])
     if label is None and s["steps"]:
@@ -562,7 +571,8 @@ def live_view(run, key: str) -> None:
                 text=label)
     if s["batch_loss"]:
         previous = st.session_state.get(f"{key}_curves")
-        fig = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"], s["steps"],
+        fig = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
+                                    s["epoch_ends"],
                                     previous[1] if previous and previous[0] == s["run_dir"]
                                     else None)
         st.session_state[f"{key}_curves"] = (s["run_dir"], fig)

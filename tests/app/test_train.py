@@ -97,6 +97,12 @@ def test_start_a_tiny_training_see_progress_and_stop(runs_dir):
     assert (runs_dir / state["run_dir"].rsplit("/", 1)[-1] / "model.keras").is_file()
     shown = {m.label: m.value for m in at.metric}
     assert shown["Test accuracy"] == f"{state['test_accuracy']:.2%}"
+    # Keras reports the stopped epoch too, ended early: the label says which and where
+    ends, steps = [0, *state["epoch_ends"]], state["steps"]
+    assert len(ends) - 1 == state["epoch"] and len(state["batch_loss"]) == ends[-1]
+    where = (f"Stopped during epoch {state['epoch']}, after batch {ends[-1] - ends[-2]}"
+             if ends[-1] - ends[-2] < steps else f"Stopped after epoch {state['epoch']}")
+    assert progress_text(at) == where
 
 
 def test_server_wide_cap(runs_dir, monkeypatch):

@@ -4,12 +4,12 @@ from cnnviz import plots
 
 
 def test_training_curves_hide_validation_when_there_is_none_and_refill_in_place():
-    fig = plots.training_curves([1.0, 0.5], [0.1, 0.2], [{"loss": 1.0, "accuracy": 0.2}], 2)
+    fig = plots.training_curves([1.0, 0.5], [0.1, 0.2], [{"loss": 1.0, "accuracy": 0.2}], [2])
     shown = {t.name: t.visible for t in fig.data}
     assert shown == {"batch": True, "batch, smoothed": True, "epoch (train)": True,
                      "epoch (validation)": False}
     logs = [{"loss": 1.0, "accuracy": 0.2, "val_loss": 1.1, "val_accuracy": 0.3}]
-    same = plots.training_curves([1.0, 0.5, 0.4], [0.1, 0.2, 0.3], logs, 3, fig)
+    same = plots.training_curves([1.0, 0.5, 0.4], [0.1, 0.2, 0.3], logs, [3], fig)
     assert same is fig and all(t.visible for t in fig.data)
     np.testing.assert_array_equal(fig.data[0].y, [1.0, 0.5, 0.4])
 
@@ -90,3 +90,10 @@ def test_filters_grid_near_square_on_request_with_a_symmetric_scale():
     assert 4 < label_of_3.y < top_of_row_1 and top_of_row_1 - 4 >= 2  # its label in a gap
     bound = np.abs(kernel).max()
     assert square.data[0].zmin == -bound and square.data[0].zmax == bound
+
+
+def test_epoch_points_sit_where_each_epoch_ended_even_a_stopped_one():
+    logs = [{"loss": 1.0, "accuracy": 0.5}, {"loss": 0.5, "accuracy": 0.8}]
+    fig = plots.training_curves(np.linspace(1, 0.5, 126), np.linspace(0, 1, 126), logs, [125, 126])
+    assert list(fig.data[2].x) == [125, 126] and list(fig.data[2].y) == [1.0, 0.5]
+    assert fig.data[0].x[-1] == 126  # the batch curve reaches the last batch

@@ -66,7 +66,8 @@ def test_live_run_publishes_progress_filters_and_maps_then_saves(tmp_path):
     s = run.snapshot()
     assert s["status"] == "done" and s["message"] is None
     steps = -(-240 // 50)  # 300 images, 20% held out for validation
-    assert s["steps"] == steps and s["epoch"] == 2 and s["batch"] == steps
+    assert s["steps"] == steps and s["epoch"] == 2 and s["batch"] == 0
+    assert s["epoch_ends"] == [steps, 2 * steps]
     assert len(s["batch_loss"]) == len(s["batch_acc"]) == 2 * steps
     assert len(s["epoch_seconds"]) == 2 and 0 < s["epoch_seconds"][-1] < s["seconds"]
     assert [set(log) for log in s["epoch_logs"]] == [{"loss", "accuracy", "val_loss",
