@@ -274,7 +274,7 @@ def training_curves(batch_loss, batch_acc, epoch_logs, epoch_ends,
     shown = np.unique(np.r_[np.linspace(0, n - 1, min(n, 400)).astype(int), n - 1]) if n \
         else np.zeros(0, int)
     x = np.arange(1, n + 1)[shown]  # at most ~400 points drawn: plotly's cost grows with them
-    ex = np.asarray(epoch_ends[:len(epoch_logs)])
+    ex = np.asarray(epoch_ends)  # one per entry of epoch_logs
     series = []
     for values, key in ((batch_loss, "loss"), (batch_acc, "accuracy")):
         values = np.asarray(values, np.float64)

@@ -47,8 +47,11 @@ def to_gray(image) -> np.ndarray:
     """
     a = as_array(image)
     grey = grey8(a)
-    if grey is not None:
-        return grey * np.float32(1 / 255)
+    return grey * np.float32(1 / 255) if grey is not None else _luminance(a)
+
+
+def _luminance(a: np.ndarray) -> np.ndarray:
+    """to_gray for anything but opaque 8-bit grey: luminance, composited over its background."""
     if a.dtype == np.uint8:
         a = a.astype(np.float32) / 255.0
     elif a.dtype == np.uint16:  # often 10-12 bit sensor data: stretch to its own range
@@ -199,10 +202,12 @@ def _sum2x2(a: np.ndarray, dtype) -> np.ndarray:
 def working_gray(image) -> np.ndarray:
     """Float32 gray in [0, 1], at most MAX_SIDE, halved while at least twice WORK_SIDE."""
     a = as_array(image)
-    grey = grey8(a)
-    if grey is not None and max(grey.shape) <= MAX_SIDE:
+    grey = grey8(a)  # one pass over the pixels: not repeated below
+    if grey is None:
+        return halve(shrink(_luminance(a), MAX_SIDE))
+    if max(grey.shape) <= MAX_SIDE:
         return halve(grey)  # the canvas: integer halving of its one channel
-    return halve(shrink(to_gray(a), MAX_SIDE))
+    return halve(shrink(to_gray(grey), MAX_SIDE))
 
 
 def preprocess(image) -> Result:

@@ -309,10 +309,11 @@ def cell_picker(key: str, output: np.ndarray, playing: bool = False) -> tuple[in
     call while `playing`. It starts at the strongest response (more to see than a corner of
     background); positions survive parameter changes when they still fit."""
     shape = output.shape[:2]
-    start = np.unravel_index(int(np.abs(output).argmax()), shape)
-    for axis, n, first in (("row", shape[0], start[0]), ("col", shape[1], start[1])):
-        st.session_state[f"{key}_{axis}"] = min(st.session_state.get(f"{key}_{axis}",
-                                                                     int(first)), n - 1)
+    if f"{key}_row" not in st.session_state:  # only then: Play reruns this every step
+        start = np.unravel_index(int(np.abs(output).argmax()), shape)
+        st.session_state[f"{key}_row"], st.session_state[f"{key}_col"] = map(int, start)
+    for axis, n in (("row", shape[0]), ("col", shape[1])):
+        st.session_state[f"{key}_{axis}"] = min(st.session_state[f"{key}_{axis}"], n - 1)
     if playing:
         _step(key, shape, 1)
     c1, c2 = st.columns(2)
