@@ -20,33 +20,55 @@ class Probe:
     """Class probabilities and every conv/pooling feature map for one image, in one call.
 
     `model.predict` sets up a data pipeline on every call (tens of ms); a tf.function with a
-    fixed signature is traced once and then costs little more than the arithmetic.
+    fixed signature is traced once and then costs little more than the arithmetic. XLA fuses
+    LeNet-5's ops into a few kernels, and all outputs come back as one flat tensor: one copy
+    out of TensorFlow instead of one per layer.
     """
 
     def __init__(self, model):
         import keras
-        import tensorflow as tf
 
         self.model = model
         self.layers = map_layers(model)
         self.input_shape = tuple(int(d) for d in model.input_shape[1:])
         probe = keras.Model(model.inputs, [model.outputs[0], *[l.output for l in self.layers]])
+        self._shapes = [tuple(int(d) for d in t.shape[1:]) for t in probe.outputs]
+        self._ends = np.cumsum([int(np.prod(shape)) for shape in self._shapes])
+        self._call = self._compile(probe)
+
+    def _compile(self, probe):
+        """The traced graph, called directly: tf.function's per-call argument handling
+        (~0.4 ms) costs more than LeNet-5's forward pass. Compiled with XLA when the model
+        allows it (a layer XLA cannot compile falls back to the plain graph)."""
+        import tensorflow as tf
+
         spec = tf.TensorSpec((1, *self.input_shape), tf.float32)
-        # traced now, not on the first drawing; then the graph is called directly, because
-        # tf.function's per-call argument handling (~0.4 ms) costs more than LeNet-5's forward
-        self._call = tf.function(lambda x: probe(x, training=False),
-                                 input_signature=[spec]).get_concrete_function()
-        self._tensor = tf.constant
+
+        def flat(x):
+            return tf.concat([tf.reshape(o, [-1]) for o in probe(x, training=False)], 0)
+
+        def trace(jit: bool):
+            call = tf.function(flat, input_signature=[spec], jit_compile=jit).get_concrete_function()
+            call(tf.zeros(spec.shape))  # compiles now, not on the first drawing
+            self.xla = jit
+            return call
+
+        try:
+            return trace(jit=True)
+        except tf.errors.OpError:  # an op XLA cannot compile: the plain graph
+            return trace(jit=False)
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """image (H, W, C) in [0, 1] -> (probabilities (classes,), {layer name: (h, w, c)}).
 
         A 28x28 digit is zero-padded for a 32x32 model, as its training data was."""
+        import tensorflow as tf
+
         from cnnviz.data import fit_to_input
 
         x = fit_to_input(np.asarray(image, np.float32)[None], self.input_shape)
-        outputs = self._call(self._tensor(x))
-        probs, *maps = (o.numpy()[0] for o in outputs)
+        parts = np.split(self._call(tf.constant(x)).numpy(), self._ends[:-1])
+        probs, *maps = (part.reshape(shape) for part, shape in zip(parts, self._shapes))
         return probs, {layer.name: m for layer, m in zip(self.layers, maps)}
 
     def probabilities(self, image: np.ndarray) -> np.ndarray:

@@ -204,13 +204,16 @@ def _add_uploaded_model(upload, key: str) -> None:
 
 
 def canvas(key: str, stroke_width: int):
-    """A 280x280 black canvas with white ink, like MNIST; RGBA pixels or None before a stroke."""
+    """A 280x280 black canvas with white ink, like MNIST; its grey pixels, or None before the
+    first stroke."""
     from streamlit_drawable_canvas import st_canvas  # registers a component: only in a page
+
+    from cnnviz import preprocess
 
     result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF",
                        background_color="#000000", height=280, width=280,
                        drawing_mode="freedraw", return_image_data=True, key=key)
-    return result.image_data
+    return preprocess.canvas_gray(result.image_data)
 
 
 def uploaded_digit(key: str):

@@ -55,6 +55,26 @@ def test_probe_outputs_equal_keras_on_random_images(shipped, preset):
             np.testing.assert_allclose(got, want.numpy()[0], atol=1e-5)
 
 
+def test_probe_is_compiled_with_xla_and_falls_back_when_a_layer_cannot_be():
+    import tensorflow as tf
+
+    assert explain.Probe(models.build("lenet5")).xla
+
+    def host_sine(t):  # runs in Python: XLA cannot compile it
+        return tf.ensure_shape(tf.numpy_function(np.sin, [t], tf.float32), t.shape)
+
+    inp = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(4, 3, name="conv")(keras.layers.Lambda(host_sine)(inp))
+    out = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x))
+    model = keras.Model(inp, out)
+    probe = explain.Probe(model)
+    assert not probe.xla
+    image = np.random.default_rng(0).random((28, 28, 1), dtype=np.float32)
+    probs, maps = probe(image)
+    np.testing.assert_allclose(probs, model(image[None]).numpy()[0], atol=1e-6)
+    assert maps["conv"].shape == (26, 26, 4)
+
+
 def test_conv_layers_are_found_inside_nested_models(three_forms):
     assert [p for p, _ in explain.conv_layers(three_forms["functional"])] == ["conv1", "conv2"]
     assert [p for p, _ in explain.conv_layers(three_forms["nested"])] == ["features/conv1",

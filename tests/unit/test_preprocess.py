@@ -206,3 +206,23 @@ def test_shrink_keeps_aspect_and_channels(shape, side, want):
     assert out.shape == want
     assert 0.0 <= out.min() and out.max() <= 1.0
     assert abs(out.mean() - a.mean()) < 0.05
+
+
+def block_mean_reference(a: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Area averaging done the slow, obvious way: repeat every pixel so both sizes divide the
+    image, then average equal blocks."""
+    from math import lcm
+
+    ry, rx = lcm(a.shape[0], height) // a.shape[0], lcm(a.shape[1], width) // a.shape[1]
+    big = np.repeat(np.repeat(a, ry, axis=0), rx, axis=1)
+    return big.reshape(height, big.shape[0] // height, width, -1).mean(axis=(1, 3))
+
+
+@pytest.mark.parametrize("shape, size", [((70, 70), (28, 28)), ((100, 37), (28, 28)),
+                                         ((56, 56), (28, 28)), ((9, 13), (28, 20)),
+                                         ((1, 1), (28, 28)), ((28, 28), (28, 28))])
+def test_area_resize_is_the_mean_of_the_covered_area(shape, size):
+    a = np.random.default_rng(0).random(shape).astype(np.float32)
+    got = preprocess.area_resize(a, size[1], size[0])
+    assert got.shape == size and got.dtype == np.float32
+    np.testing.assert_allclose(got, block_mean_reference(a, *size), atol=1e-5)
