@@ -48,7 +48,8 @@ class Probe:
             return tf.concat([tf.reshape(o, [-1]) for o in probe(x, training=False)], 0)
 
         def trace(jit: bool):
-            call = tf.function(flat, input_signature=[spec], jit_compile=jit).get_concrete_function()
+            call = tf.function(flat, input_signature=[spec], jit_compile=jit)
+            call = call.get_concrete_function()
             call(tf.zeros(spec.shape))  # compiles now, not on the first drawing
             self.xla = jit
             return call

@@ -594,10 +594,12 @@ def live_visuals(run, key: str) -> None:
             st.plotly_chart(figures["filters"], key=f"{key}_filters", width="stretch")
         with right:
             st.markdown("**Feature maps of one test image**")
-            tabs = st.tabs(list(s["maps"]))
-            for tab, name in zip(tabs, s["maps"]):
-                with tab:
-                    st.plotly_chart(figures[name], key=f"{key}_maps_{name}", width="stretch")
+            names = list(s["maps"])
+            # one layer at a time: every chart shown is redrawn each second, tabs included
+            name = st.segmented_control("Layer", names, default=names[0],
+                                        key=f"{key}_maps_layer",
+                                        label_visibility="collapsed") or names[0]
+            st.plotly_chart(figures[name], key=f"{key}_maps", width="stretch")
 
 
 def _visual_figures(s: dict, key: str) -> dict:

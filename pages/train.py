@@ -35,7 +35,7 @@ with live:
                 icon=":material/monitoring:")
         st.stop()
 
-    @st.fragment(run_every=0.5 if busy else None)
+    @st.fragment(run_every=1.0 if busy else None)
     def progress():
         ui.live_view(run, "train_live")
         if busy and not run.running:

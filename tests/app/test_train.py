@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import models, training
+from cnnviz import explain, models, training
 from tests.conftest import ROOT, requires_data
 
 
@@ -85,6 +85,13 @@ def test_start_a_tiny_training_see_progress_and_stop(runs_dir):
     wait_for(at, lambda a: "batch" in progress_text(a) and "images/s" in progress_text(a))
     first = progress_text(at)
     wait_for(at, lambda a: progress_text(a) != first)
+    # one conv layer's maps at a time, chosen by name: only that chart is redrawn each second
+    wait_for(at, lambda a: any(c.key == "train_live_maps_layer" for c in a.get("button_group")))
+    layers = at.segmented_control(key="train_live_maps_layer")
+    convs = explain.conv_layers(models.build(run.config.preset))
+    assert layers.options == [path for path, _ in convs]
+    layers.set_value(layers.options[-1]).run()
+    assert not at.exception
     assert at.button(key="train_stop")  # Train became Stop while it runs
     at.button(key="train_stop").click().run()
     run.join(timeout=120)
