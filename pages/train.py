@@ -35,18 +35,16 @@ with live:
                 icon=":material/monitoring:")
         st.stop()
 
+    # once a second, as the trainer publishes filters and maps; each redraw costs the
+    # browser, so one fragment rather than one per part
     @st.fragment(run_every=1.0 if busy else None)
-    def progress():
+    def live_view():
         ui.live_view(run, "train_live")
+        ui.live_visuals(run, "train_live")
         if busy and not run.running:
             st.rerun()  # finished: redraw the whole page with the results
 
-    @st.fragment(run_every=1.0 if busy else None)  # the trainer publishes these once a second
-    def visuals():
-        ui.live_visuals(run, "train_live")
-
-    progress()
-    visuals()
+    live_view()
     state = run.snapshot()
     if state["status"] in ("diverged", "failed"):
         st.error(state["message"], icon=":material/error:")
