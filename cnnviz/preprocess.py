@@ -78,8 +78,8 @@ def as_array(image) -> np.ndarray:
 
 
 def grey8(a: np.ndarray) -> np.ndarray | None:
-    """The single channel of an opaque 8-bit image whose pixels are all grey (the canvas sends
-    white-on-black RGBA), else None: such an image needs no luminance product or compositing."""
+    """The single channel of an opaque 8-bit image whose pixels are all grey (a grey scan saved
+    as RGB or RGBA), else None: such an image needs no luminance product or compositing."""
     if a.dtype != np.uint8:
         return None
     if a.ndim == 2:
@@ -88,7 +88,7 @@ def grey8(a: np.ndarray) -> np.ndarray | None:
         # one pass over the pixels as 32-bit words: opaque grey is 0xFF, v, v, v
         words = a.view("<u4")[..., 0]
         grey = words & np.uint32(0xFF)
-        grey *= np.uint32(0x010101)  # in place: a third fewer passes over the canvas
+        grey *= np.uint32(0x010101)  # in place: a third fewer passes over the pixels
         grey |= np.uint32(0xFF000000)
         return a[..., 0] if np.array_equal(words, grey) else None
     if a.ndim == 3 and a.shape[2] in (3, 4) and (a.shape[2] == 3 or a[..., 3].min() == 255) \

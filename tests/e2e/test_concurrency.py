@@ -94,10 +94,11 @@ def test_five_sessions_stay_responsive_and_separate(browser, app_url):
                           for event in ("Arrived", "Shown"))
         print(f"prediction during training, s after the pen lifts: reached the browser "
               f"{[round(v, 2) for v in arrived]}, on screen {[round(v, 2) for v in shown]}")
-        # The goal is 2 s on screen. The server's answers reach the browsers in about 1 s,
-        # but the five Chromium renderers and the training share this machine's two cores, so
-        # the pages paint 1-3 s later (README). The bounds catch a server that stalls.
-        assert max(arrived) <= 5.0 and max(shown) <= 10.0, (arrived, shown)
+        # The goal is 2 s on screen. The server's answers must reach the browsers within it;
+        # painting them here adds 1-5 s, because five Chromium renderers share this machine's
+        # two cores with the training (README: even a page cut down to the Prediction painted
+        # after 1.5-2.6 s). The on-screen bound catches a page that stalls.
+        assert max(arrived) <= 2.0 and max(shown) <= 10.0, (arrived, shown)
         for page, (digit, _) in digits.items():
             assert prediction(page) == digit  # its own drawing, not another session's
             assert_no_exception(page)

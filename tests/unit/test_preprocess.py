@@ -72,6 +72,10 @@ def test_grey_canvas_fast_path_matches_the_float_path():
     np.testing.assert_allclose(preprocess.working_gray(canvas),
                                preprocess.halve(preprocess.to_gray(canvas[..., :3] * 1.0 / 255)),
                                atol=1e-6)
+    # the page reads the canvas's red channel: the same input as the full RGBA
+    assert preprocess.canvas_gray(None) is None
+    np.testing.assert_array_equal(preprocess.preprocess(preprocess.canvas_gray(canvas)).model_input,
+                                  preprocess.preprocess(canvas).model_input)
     tinted, clear = canvas.copy(), canvas.copy()
     tinted[5, 7, 2] ^= 1  # one pixel not grey
     clear[9, 9, 3] = 254  # one pixel not opaque
