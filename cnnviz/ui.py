@@ -603,8 +603,8 @@ def live_visuals(run, key: str) -> None:
 
 
 def _visual_figures(s: dict, key: str) -> dict:
-    """Filter and feature-map figures, rebuilt only when the trainer published new ones: the
-    page polls twice a second, and rebuilding them each time would slow the training."""
+    """Filter and feature-map figures, rebuilt only when the trainer published new ones:
+    rebuilding them on every poll of the page would slow the training."""
     from cnnviz import plots
 
     cached = st.session_state.get(f"{key}_figures")
