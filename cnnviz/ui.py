@@ -587,11 +587,11 @@ def live_visuals(run, key: str) -> None:
     """The first layer's filters and one test image's feature maps, as last published."""
     s = run.snapshot()
     if s["filters"] is not None:
-        figures = _visual_figures(s, key)
         left, right = st.columns([1, 1.6])
         with left:
             st.markdown("**First conv layer's filters** (red positive, blue negative)")
-            st.plotly_chart(figures["filters"], key=f"{key}_filters", width="stretch")
+            st.plotly_chart(_visual_figure(s, key, "filters"), key=f"{key}_filters",
+                            width="stretch")
         with right:
             st.markdown("**Feature maps of one test image**")
             names = list(s["maps"])
@@ -599,22 +599,25 @@ def live_visuals(run, key: str) -> None:
             name = st.segmented_control("Layer", names, default=names[0],
                                         key=f"{key}_maps_layer",
                                         label_visibility="collapsed") or names[0]
-            st.plotly_chart(figures[name], key=f"{key}_maps", width="stretch")
+            st.plotly_chart(_visual_figure(s, key, "maps", name), key=f"{key}_maps",
+                            width="stretch")
 
 
-def _visual_figures(s: dict, key: str) -> dict:
-    """Filter and feature-map figures, rebuilt only when the trainer published new ones:
-    rebuilding them on every poll of the page would slow the training."""
+def _visual_figure(s: dict, key: str, *what: str):
+    """A published visual, ("filters",) or ("maps", layer), built once per publication and
+    only when shown: rebuilding it on every poll of the page would slow the training."""
     from cnnviz import plots
 
     cached = st.session_state.get(f"{key}_figures")
     if cached is None or cached[0] != (s["run_dir"], s["visual_version"]):
-        # a near-square grid: the filters get a narrow column, and one row made them specks
-        figures = {"filters": plots.filters_grid(s["filters"], cols=None),
-                   **{name: plots.feature_maps(m, max_channels=16) for name, m in s["maps"].items()}}
-        cached = ((s["run_dir"], s["visual_version"]), figures)
+        cached = ((s["run_dir"], s["visual_version"]), {})
         st.session_state[f"{key}_figures"] = cached
-    return cached[1]
+    figures = cached[1]
+    if what not in figures:
+        # filters: a near-square grid, for their narrow column (one row made them specks)
+        figures[what] = plots.filters_grid(s["filters"], cols=None) if what == ("filters",) \
+            else plots.feature_maps(s["maps"][what[1]], max_channels=16)
+    return figures[what]
 
 
 @st.cache_resource(show_spinner="Evaluating on the test set…", max_entries=8)
