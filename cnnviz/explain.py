@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz import introspect
+
 MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "DepthwiseConv2D", "SeparableConv2D")
 
 
@@ -87,19 +89,6 @@ def is_unsure(probs: np.ndarray, floor: float = 0.5, margin: float = 0.2) -> boo
 
 class ExplainError(ValueError):
     """The model's structure does not allow this view; the message says why."""
-
-
-def conv_layers(model, prefix: str = "") -> list[tuple[str, object]]:
-    """(path, layer) of every Conv2D, looking inside nested models ("inner/conv1")."""
-    import keras
-
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            found += conv_layers(layer, f"{prefix}{layer.name}/")
-        elif type(layer).__name__ == "Conv2D":
-            found.append((prefix + layer.name, layer))
-    return found
 
 
 def _chain(model, x, taps: dict, inputs_of: dict, prefix: str = ""):
@@ -200,7 +189,7 @@ class Explainer:
     def __init__(self, model):
         self.model = model
         self.input_shape = tuple(int(d) for d in model.input_shape[1:])
-        self.conv_paths = [path for path, _ in conv_layers(model)]
+        self.conv_paths = [path for path, _ in introspect.conv_layers(model)]
         self._fns: dict = {}
         self._lock = threading.Lock()  # sessions share one Explainer: trace each function once
 
@@ -259,16 +248,6 @@ class Explainer:
         return cam / cam.max() if cam.max() > 0 else cam
 
 
-def _layers_in_order(model, prefix: str = ""):
-    import keras
-
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _layers_in_order(layer, f"{prefix}{layer.name}/")
-        elif not isinstance(layer, keras.layers.InputLayer):
-            yield prefix + layer.name, layer
-
-
 def receptive_grid(model, layer_path: str) -> tuple[np.ndarray, np.ndarray]:
     """Where the cells of a layer's output sit on the input: cell i of axis a is centred at
     start[a] + jump[a] * i input pixels. Valid convolutions shrink the map from the borders,
@@ -276,7 +255,7 @@ def receptive_grid(model, layer_path: str) -> tuple[np.ndarray, np.ndarray]:
     from cnnviz import ops
 
     start, jump = np.zeros(2), np.ones(2)
-    for path, layer in _layers_in_order(model):
+    for path, layer in introspect.layers_in_order(model):
         kind = type(layer).__name__
         if kind in ("Conv2D", "MaxPooling2D", "AveragePooling2D"):
             k = layer.kernel_size if kind == "Conv2D" else layer.pool_size

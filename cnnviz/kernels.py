@@ -63,9 +63,9 @@ class KernelError(ValueError):
 
 def learned_filters(model) -> dict[str, np.ndarray]:
     """The first conv layer's filters of a Keras model, one 2-D (or 3-D for RGB) kernel each."""
-    from cnnviz import explain
+    from cnnviz import introspect
 
-    _, first = explain.conv_layers(model)[0]
+    _, first = introspect.conv_layers(model)[0]
     weights = np.asarray(first.get_weights()[0], np.float64)  # (kh, kw, in, out)
     return {f"{first.name} filter {i}": weights[..., i].squeeze(-1) if weights.shape[2] == 1
             else weights[..., i] for i in range(weights.shape[-1])}

@@ -409,9 +409,9 @@ class LiveRun:
         import keras
         import tensorflow as tf
 
-        from cnnviz import explain
+        from cnnviz import introspect
 
-        convs = [layer for _, layer in explain.conv_layers(model)]
+        convs = [layer for _, layer in introspect.conv_layers(model)]
         sample = tf.constant(prepare(model, dataset.x_test[:1]))
         maps = keras.Model(model.input, [c.output for c in convs]) if convs else None
         # compiled: this runs between training batches, and an eager call costs ~10x more

@@ -380,7 +380,7 @@ POOL_MATRIX = "3 1 0 2 5 4\n1 7 2 0 1 3\n0 2 8 1 0 6\n4 0 1 3 9 2\n2 5 0 1 2 0\n
 def pool_input(key: str):
     """A 2-D map for the Pooling lab: typed values, a feature map of the drawing, or an image.
     Returns (map, caption) or (None, None) after saying why there is none."""
-    from cnnviz import explain, kernels
+    from cnnviz import introspect, kernels
 
     sources = ["Small matrix"] + (["Feature map of your drawing"]
                                   if "drawing" in st.session_state else []) + ["Image"]
@@ -398,7 +398,7 @@ def pool_input(key: str):
             return None, None
     shipped = probe(str(models.SHIPPED_MODEL), _mtime(str(models.SHIPPED_MODEL)))
     _, maps = shipped(st.session_state["drawing"][..., None])
-    conv_maps = {path: maps[path] for path, _ in explain.conv_layers(shipped.model)}
+    conv_maps = {path: maps[path] for path, _ in introspect.conv_layers(shipped.model)}
     layer = st.selectbox("Layer", list(conv_maps), key=f"{key}_layer")
     channel = st.slider("Channel", 0, conv_maps[layer].shape[-1] - 1, 0, key=f"{key}_channel")
     return conv_maps[layer][..., channel].astype(np.float64), \
@@ -761,9 +761,9 @@ def inside_input(key: str):
 
 def dream_panel(label: str, key: str) -> None:
     """Activation maximization: settings, a run with progress, results with a PNG export."""
-    from cnnviz import explain, images, plots
+    from cnnviz import explain, images, introspect, plots
 
-    convs = [path for path, _ in explain.conv_layers(load_model(label).model)]
+    convs = [path for path, _ in introspect.conv_layers(load_model(label).model)]
     target = st.selectbox("Maximise", ["each class score", *[f"each filter of {c}" for c in convs]],
                           key=f"{key}_target")
     layer = None if target == "each class score" else target.removeprefix("each filter of ")

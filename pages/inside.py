@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import explain, plots, ui
+from cnnviz import introspect, plots, ui
 
 ui.routed()
 st.title("Inside the network")
@@ -17,7 +17,7 @@ with st.expander(f"{label}: {len(summary['layers'])} layers, {summary['total_par
 
 filters_tab, maps_tab, dream_tab, saliency_tab = st.tabs(
     ["Filters", "Feature maps", "Activation maximization", "Saliency and Grad-CAM"])
-convs = dict(explain.conv_layers(probe.model))
+convs = dict(introspect.conv_layers(probe.model))
 
 with filters_tab:
     if not convs:

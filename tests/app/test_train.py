@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import explain, models, training
+from cnnviz import introspect, models, training
 from tests.conftest import ROOT, requires_data
 
 
@@ -88,7 +88,7 @@ def test_start_a_tiny_training_see_progress_and_stop(runs_dir):
     # one conv layer's maps at a time, chosen by name: only that chart is redrawn each second
     wait_for(at, lambda a: any(c.key == "train_live_maps_layer" for c in a.get("button_group")))
     layers = at.segmented_control(key="train_live_maps_layer")
-    convs = explain.conv_layers(models.build(run.config.preset))
+    convs = introspect.conv_layers(models.build(run.config.preset))
     assert layers.options == [path for path, _ in convs]
     layers.set_value(layers.options[-1]).run()
     assert not at.exception

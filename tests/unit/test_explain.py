@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnviz import data, explain, models, preprocess
+from cnnviz import data, explain, introspect, models, preprocess
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +76,8 @@ def test_probe_is_compiled_with_xla_and_falls_back_when_a_layer_cannot_be():
 
 
 def test_conv_layers_are_found_inside_nested_models(three_forms):
-    assert [p for p, _ in explain.conv_layers(three_forms["functional"])] == ["conv1", "conv2"]
-    assert [p for p, _ in explain.conv_layers(three_forms["nested"])] == ["features/conv1",
+    assert [p for p, _ in introspect.conv_layers(three_forms["functional"])] == ["conv1", "conv2"]
+    assert [p for p, _ in introspect.conv_layers(three_forms["nested"])] == ["features/conv1",
                                                                           "features/conv2"]
 
 
@@ -85,7 +85,7 @@ def test_conv_layers_are_found_inside_nested_models(three_forms):
 def test_inside_view_gives_logits_and_layer_outputs_of_every_form(three_forms, shipped, form):
     x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
     model = three_forms[form]
-    path = dict(explain.conv_layers(model)).keys()
+    path = dict(introspect.conv_layers(model)).keys()
     scores, conv1, conv2 = explain.inside_view(model, list(path))(x)
     np.testing.assert_allclose(keras.ops.softmax(scores).numpy(), shipped(x).numpy(), atol=1e-5)
     reference = keras.Model(shipped.input, [shipped.get_layer("conv1").output,
