@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz.ui import shell
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/grid_on:", layout="wide")
-ui.navigation().run()
+shell.navigation().run()

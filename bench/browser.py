@@ -56,7 +56,7 @@ def page_switches(page, url: str, titles: list[str], rounds: int = 2) -> list[fl
 def main() -> dict:
     from playwright.sync_api import sync_playwright
 
-    from cnnviz import ui
+    from cnnviz.ui import shell
     from tests.conftest import ROOT
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, serve
 
@@ -69,7 +69,7 @@ def main() -> dict:
         app = min(cold_start("app.py", new_page, ROOT) for _ in range(2))
         (bare, _), (app, app_ready) = bare, app
         with serve(Path(tempfile.mkdtemp())) as url:
-            titles = [title for _, title, _, _ in ui.PAGES]
+            titles = [page.title for page in shell.PAGES]
             page_switches(new_page(), url, titles, rounds=1)  # first visits: caches warm up
             switches = page_switches(new_page(), url, titles)
         browser.close()

@@ -195,6 +195,10 @@ ARCHITECTURES = {"alexnet": alexnet, "vgg16": vgg16}  # for the gallery and `sum
 LENET5_ADAM = Recipe("adam", 2e-3, 30, 128, 0.0, True, True,
                      "Adam, cosine decay, augmentation for drawn digits (the shipped model)")
 
+# The Train page's starting recipe: with 6,000 images, tens of steps a second to watch and
+# over 90% test accuracy in well under a minute on two CPU cores.
+LENET5_QUICK = Recipe("adam", 1e-3, 2, 64, note="A first look: Adam, small batches, 2 epochs")
+
 PRESETS = {
     "lenet5": Preset(
         "lenet5", "mnist",
@@ -202,7 +206,7 @@ PRESETS = {
         Recipe("sgd", 0.05, 20, 4096,
                note="The tutorial's recipe; with batch 4096 plain SGD converges slowly."),
         None,
-        {"adam_augmented": LENET5_ADAM},
+        {"adam_augmented": LENET5_ADAM, "quick": LENET5_QUICK},
     ),
     "lenet5_classic": Preset(
         "lenet5_classic", "mnist",

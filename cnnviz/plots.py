@@ -379,11 +379,10 @@ def weight_histogram(weights: np.ndarray) -> go.Figure:
 
 
 def dream_grid(images: np.ndarray, titles, references: np.ndarray | None = None,
-               ref_title: str = "mean") -> go.Figure:
+               reference_titles=()) -> go.Figure:
     """Optimised inputs, with a reference image per target (e.g. the class mean) below."""
     shown = list(images) + (list(references) if references is not None else [])
-    labels = list(titles) + ([f"{ref_title} {t}" for t in titles] if references is not None
-                             else [])
+    labels = list(titles) + list(reference_titles)
     return heatmap_grid(shown, labels, cols=len(images), cell_px=90, hover="%{z:.2f}")
 
 

@@ -1,19 +1,22 @@
 import streamlit as st
 
-from cnnviz import kernels, ops, plots, ui
+from cnnviz import kernels, ops, plots
+from cnnviz.ui import shell
+from cnnviz.ui.conv import kernel_picker
+from cnnviz.ui.inputs import lab_image
+from cnnviz.ui.widgets import cell_picker, pick_one
 
-ui.routed()
+shell.routed()
 st.title("Convolution lab")
 st.caption("Slide a small kernel over an image: each output value is the sum of the kernel's "
            "weights times the pixels under it. Pick any output cell to see that sum worked out.")
 
 left, right = st.columns([1, 2.3], gap="large")
 with left:
-    image, caption = ui.lab_image("conv")
-    title, chosen = ui.kernel_picker("conv")
+    image, caption = lab_image("conv")
+    title, chosen = kernel_picker("conv")
     with st.expander("Layer parameters", expanded=True, icon=":material/tune:"):
-        padding = st.segmented_control("Padding", ["valid", "same", "full", "explicit"],
-                                       default="valid", key="conv_padding") or "valid"
+        padding = pick_one("Padding", ["valid", "same", "full", "explicit"], "conv_padding")
         if padding == "explicit":
             padding = st.number_input("Pixels added on each side", 0, 20, 1, key="conv_pad_px")
         stride = st.slider("Stride", 1, 4, 1, key="conv_stride")
@@ -22,8 +25,7 @@ with left:
                                 help="What the padded border holds: zeros (as Keras does) or "
                                      "copies of the image's edge.")
         bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias")
-        activation = st.segmented_control("Activation", ["none", "ReLU"], default="none",
-                                          key="conv_activation") or "none"
+        activation = pick_one("Activation", ["none", "ReLU"], "conv_activation")
         flip = st.radio("Operation", ["correlation (what Keras computes)", "true convolution"],
                         key="conv_mode") == "true convolution"
         st.caption("Deep-learning layers compute correlation. True convolution first rotates "
@@ -50,7 +52,7 @@ with right:
 
     @st.fragment(run_every=0.8 if play else None)
     def step_through():
-        i, j = ui.cell_picker("conv_cell", result.output, playing=play)
+        i, j = cell_picker("conv_cell", result.output, playing=play)
         windows = {name: ops.conv_window(image, kern, i, j, **conv) for name, kern in used.items()}
         first = next(iter(windows.values()))
         st.plotly_chart(plots.conv_views(image, k, result.output, window=first, cell=(i, j)),

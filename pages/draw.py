@@ -1,28 +1,29 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import explain, plots, preprocess, ui
+from cnnviz import explain, plots, preprocess
+from cnnviz.ui import choice, inputs, resources, shell
+from cnnviz.ui.widgets import explanation_maps, pick_one
 
-ui.routed()
+shell.routed()
 DIGITS = [str(d) for d in range(10)]
 st.title("Draw a digit")
 st.caption("White ink on black, like MNIST. The network classifies it as you draw; below, "
            "every step from your pixels to its answer.")
-label = ui.model_picker("draw_model")
+label = choice.picker("draw_model")
 
 left, right = st.columns([1, 1.4], gap="large")
 with left:
-    source = st.segmented_control("Input", ["Draw", "Upload", "MNIST test digit"],
-                                  default="Draw", key="draw_source") or "Draw"
+    source = pick_one("Input", ["Draw", "Upload", "MNIST test digit"], "draw_source")
     truth = None
     if source == "Draw":
         width = st.slider("Brush width", 8, 40, 18, key="draw_brush")
-        image = ui.canvas("draw_canvas", width)
+        image = inputs.canvas("draw_canvas", width)
         st.caption("Undo, redo and clear are in the canvas toolbar.")
     elif source == "Upload":
-        image = ui.uploaded_digit("draw_upload")
+        image = inputs.uploaded_digit("draw_upload")
     else:
-        image, truth = ui.random_test_digit("draw_mnist_index")
+        image, truth = inputs.random_test_digit("draw_mnist_index")
 
 result = preprocess.preprocess(image) if image is not None else None
 with right:
@@ -33,12 +34,12 @@ with right:
         # first stroke (over a second on a small machine)
         st.plotly_chart(plots.probability_bars(np.zeros(10), DIGITS), key="draw_probs",
                         width="stretch")
-        ui.warm_up()  # the page is drawn: load the model meanwhile, for the first stroke
+        resources.warm_up()  # the page is drawn: load the model meanwhile, for the first stroke
         st.stop()
     if result.status == "too_small":
         st.warning(result.message, icon=":material/zoom_in:")
         st.stop()
-    probe = ui.load_model(label)
+    probe = choice.load(label)
     if probe is None:
         st.stop()
     probs, maps = probe(result.model_input)
@@ -55,7 +56,7 @@ with right:
     st.plotly_chart(plots.probability_bars(probs, DIGITS),
                     key="draw_probs", width="stretch")
     st.caption(f"Model: {label}")
-    looked = ui.explanation_maps(label, result.model_input, digit, methods=("SmoothGrad",
+    looked = explanation_maps(choice.ref(label), result.model_input, digit, methods=("SmoothGrad",
                                                                            "Grad-CAM"))
     if looked:
         st.plotly_chart(plots.overlays(result.model_input[..., 0], looked, height=220),
@@ -63,7 +64,7 @@ with right:
         st.caption(f"Where the network looked for its {digit}: pixels whose change would "
                    "move the score most (SmoothGrad) and the regions of the last conv layer "
                    "that support it (Grad-CAM). More on the Inside page.")
-st.session_state["drawing"] = result.model_input[..., 0]  # the Conv and Pool labs start from it
+inputs.keep_drawing(result.model_input[..., 0])  # the labs and Inside start from it
 
 st.subheader("From pixels to model input")
 st.markdown(
@@ -78,8 +79,11 @@ st.plotly_chart(plots.stages_strip(result.stages, preprocess.STAGE_TITLES),
 st.subheader("Feature maps")
 st.caption("What each convolution and pooling layer computes from this input: brighter is a "
            "stronger response. Colours are shared within a layer.")
+if not maps:
+    st.info("This model has no conv layers, so there are no feature maps to show: it reads "
+            "the 28×28 pixels as one long vector.", icon=":material/info:")
+    st.stop()
 options = {f"{name} {'×'.join(map(str, m.shape))}": name for name, m in maps.items()}
-first = next(iter(options))
-layer = st.segmented_control("Layer", list(options), default=first, key="draw_layer") or first
+layer = pick_one("Layer", list(options), "draw_layer")
 # one layer at a time: each drawing redraws only what is shown
 st.plotly_chart(plots.feature_maps(maps[options[layer]]), key="draw_maps", width="stretch")

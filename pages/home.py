@@ -1,9 +1,11 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, plots, ui
+from cnnviz import data, plots
+from cnnviz.ui import resources, shell
+from cnnviz.ui.widgets import pick_one
 
-ui.routed()
+shell.routed()
 st.title("cnnviz: how convolutional networks see")
 st.markdown(
     "Draw a digit and watch a real network classify it, stage by stage. "
@@ -11,11 +13,11 @@ st.markdown(
 )
 
 st.subheader("Pages")
-for page, what in ui.PAGE_GUIDE:
-    st.markdown(f"- **{page}**: {what}")
+for page in shell.PAGE_GUIDE:
+    st.markdown(f"- **{page.title}**: {page.teaches}")
 
 st.subheader("The shipped model")
-card = ui.shipped_card()
+card = resources.shipped_card()
 if card is None:
     st.error("The pretrained LeNet-5 is missing from cnnviz/assets/. Train it with the command "
              "in the README (section 'The shipped model').")
@@ -29,9 +31,9 @@ else:
         st.json(card)
 
 st.subheader("The data it learns from")
-name = st.segmented_control("Dataset", ["mnist", "fashion_mnist"], default="mnist",
-                            format_func=lambda n: data.info(n).title, key="home_dataset")
-sample = ui.bundled_sample(name or "mnist")
+name = pick_one("Dataset", ["mnist", "fashion_mnist"], "home_dataset",
+                format_func=lambda n: data.info(n).title)
+sample = resources.bundled_sample(name)
 rng = np.random.default_rng(0)
 idx = rng.choice(len(sample.y_test), 20, replace=False)
 st.plotly_chart(

@@ -1,70 +1,84 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import introspect, plots, ui
+from cnnviz import introspect, plots
+from cnnviz.ui import choice, resources, shell
+from cnnviz.ui.inputs import model_input
+from cnnviz.ui.inside import dream_panel
+from cnnviz.ui.widgets import explanation_maps, layer_table
 
-ui.routed()
+shell.routed()
 st.title("Inside the network")
 st.caption("What a trained network has learned, and what it looks at when it decides.")
-label = ui.model_picker("inside_model")
-probe = ui.load_model(label)
+label = choice.picker("inside_model")
+probe = choice.load(label)
 if probe is None:
     st.stop()
-summary = ui.model_summary(label)
+ref = choice.ref(label)
+summary = resources.model_summary(ref)
 with st.expander(f"{label}: {len(summary['layers'])} layers, {summary['total_params']:,} "
                  "parameters", icon=":material/layers:"):
-    ui.layer_table(summary, "inside_layers")
+    layer_table(summary, "inside_layers")
 
 filters_tab, maps_tab, dream_tab, saliency_tab = st.tabs(
     ["Filters", "Feature maps", "Activation maximization", "Saliency and Grad-CAM"])
 convs = dict(introspect.conv_layers(probe.model))
+NO_CONV = "This model has no conv layers: "
 
 with filters_tab:
     if not convs:
-        st.info("This model has no convolution layers.")
+        st.info(NO_CONV + "it has no filters to show. Its dense layers' weights are in the "
+                "layer table above.", icon=":material/info:")
     else:
         name = st.selectbox("Conv layer", list(convs), key="inside_filters_layer")
         kernel = convs[name].kernel.numpy()
-        channel = 0
-        if kernel.shape[2] not in (1, 3):
-            channel = st.slider("Input channel", 0, kernel.shape[2] - 1, 0,
-                                key="inside_filters_channel",
-                                help="Each filter has one 2-D slice per input channel.")
+        if kernel.shape[2] == 3:  # colour input: one filter is an RGB picture
+            shown = kernel
+        else:
+            channel = 0 if kernel.shape[2] == 1 else st.slider(
+                "Input channel", 0, kernel.shape[2] - 1, 0, key="inside_filters_channel",
+                help="Each filter has one 2-D slice per input channel.")
+            shown = kernel[:, :, channel:channel + 1]
         st.caption(f"{kernel.shape[-1]} filters of {kernel.shape[0]}×{kernel.shape[1]}×"
                    f"{kernel.shape[2]}: red weights add, blue subtract.")
-        st.plotly_chart(plots.filters_grid(kernel[:, :, channel:] if kernel.shape[2] != 3
-                                           else kernel), key="inside_filters",
-                        width="stretch")
+        st.plotly_chart(plots.filters_grid(shown), key="inside_filters", width="stretch")
         st.plotly_chart(plots.weight_histogram(kernel), key="inside_histogram", width="stretch")
 
 with maps_tab:
-    image, caption = ui.inside_input("inside_maps")
+    image, caption = model_input("inside_maps")
     if image is not None:
         probs, maps = probe(image)
         st.caption(f"Input: {caption}. The model says {int(np.argmax(probs))} "
                    f"({probs.max():.1%}).")
-        layer = st.selectbox("Layer", list(maps), key="inside_maps_layer")
-        st.caption(f"{layer}: {' × '.join(map(str, maps[layer].shape))} (height × width × maps)")
-        st.plotly_chart(plots.feature_maps(maps[layer], max_channels=64),
-                        key="inside_maps", width="stretch")
+        if not maps:
+            st.info(NO_CONV + "no layer outputs a map. Its prediction above uses the pixels "
+                    "as one vector.", icon=":material/info:")
+        else:
+            layer = st.selectbox("Layer", list(maps), key="inside_maps_layer")
+            st.caption(f"{layer}: {' × '.join(map(str, maps[layer].shape))} "
+                       "(height × width × maps)")
+            st.plotly_chart(plots.feature_maps(maps[layer], max_channels=64),
+                            key="inside_maps", width="stretch")
 
 with dream_tab:
     st.caption("Start from noise and change the pixels, step by step, to raise one class's "
                "score (before the softmax) or one filter's total response. Regularisers keep "
                "the result smooth and image-like.")
-    ui.dream_panel(label, "inside_dream")
+    dream_panel(label, probe, "inside_dream")
 
 with saliency_tab:
-    image, caption = ui.inside_input("inside_saliency")
+    image, caption = model_input("inside_saliency")
     if image is not None:
         probs = probe.probabilities(image)
         options = [f"{c} ({p:.1%})" for c, p in enumerate(probs)]
         cls = options.index(st.selectbox("Explain the score of class", options,
                                          index=int(np.argmax(probs)),
                                          key="inside_saliency_class"))
-        layer = st.selectbox("Grad-CAM layer", list(convs) or ["(none)"],
-                             index=max(len(convs) - 1, 0), key="inside_saliency_layer")
-        maps = ui.explanation_maps(label, image, cls, layer if convs else None)
+        layer = None
+        if convs:
+            layer = st.selectbox("Grad-CAM layer", list(convs), index=len(convs) - 1,
+                                 key="inside_saliency_layer")
+        maps = explanation_maps(ref, image, cls, layer)
         if maps:
             st.plotly_chart(plots.overlays(image[..., 0], maps), key="inside_overlays",
                             width="stretch")

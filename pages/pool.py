@@ -1,16 +1,18 @@
-import numpy as np
 import streamlit as st
 
-from cnnviz import ops, plots, ui
+from cnnviz import ops, plots
+from cnnviz.ui import shell
+from cnnviz.ui.pool import pool_input
+from cnnviz.ui.widgets import cell_picker, pick_one
 
-ui.routed()
+shell.routed()
 st.title("Pooling lab")
 st.caption("Pooling shrinks a feature map by summarising each window with one number: its "
            "maximum or its mean. It has no weights to learn.")
 
 left, right = st.columns([1, 2.3], gap="large")
 with left:
-    x, caption = ui.pool_input("pool")
+    x, caption = pool_input("pool")
     mode = st.radio("Pooling", ["max", "average", "global max", "global average"],
                     key="pool_mode", horizontal=True)
     glob = mode.startswith("global")
@@ -18,8 +20,7 @@ with left:
         size = st.slider("Pool size", 1, 4, 2, key="pool_size")
         stride = st.slider("Stride", 1, 4, size, key="pool_stride",
                            help="Keras' default stride is the pool size: windows do not overlap.")
-        padding = st.segmented_control("Padding", ["valid", "same"], default="valid",
-                                       key="pool_padding") or "valid"
+        padding = pick_one("Padding", ["valid", "same"], "pool_padding")
 
 if x is None:
     st.stop()
@@ -42,7 +43,7 @@ with right:
 
     @st.fragment(run_every=0.8 if play else None)
     def step_through():
-        i, j = ui.cell_picker("pool_cell", pooled, playing=play)
+        i, j = cell_picker("pool_cell", pooled, playing=play)
         w = ops.pool_window(x, size, i, j, stride=stride, padding=padding, mode=kind)
         st.plotly_chart(plots.pool_views(x, pooled, window=w, cell=(i, j)), key="pool_views",
                         width="stretch")

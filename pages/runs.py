@@ -1,9 +1,11 @@
 import pandas as pd
 import streamlit as st
 
-from cnnviz import plots, training, ui
+from cnnviz import plots, training
+from cnnviz.ui import shell
+from cnnviz.ui.run_report import run_report, use_run_button
 
-ui.routed()
+shell.routed()
 st.title("Runs")
 st.caption("Every training, from this page or from `python -m cnnviz train`, is a folder with "
            "its model, history and settings under the runs directory (`runs/`, or "
@@ -42,7 +44,7 @@ with c1:
                        file_name=f"{name}.keras", key="runs_download",
                        icon=":material/download:", width="stretch")
 with c2:
-    ui.use_run_button(str(run_dir), "runs_use")
+    use_run_button(str(run_dir), "runs_use")
 with st.expander("Settings (config.json)", icon=":material/settings:"):
     st.json(info[name]["config"])
-ui.run_report(str(run_dir), "runs_report")
+run_report(str(run_dir), "runs_report")

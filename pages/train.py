@@ -2,9 +2,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import training, ui
+from cnnviz import training
+from cnnviz.ui import shell
+from cnnviz.ui import train as panels
+from cnnviz.ui.run_report import run_report, use_run_button
 
-ui.routed()
+shell.routed()
 st.title("Train a network")
 st.caption("Pick a dataset and a model (or build your own), press Train, and watch Keras "
            "learn: the loss falling, the first layer's filters taking shape, the feature maps "
@@ -14,7 +17,7 @@ run = st.session_state.get("train_run")
 busy = run is not None and run.running
 setup, live = st.columns([1, 1.5], gap="large")
 with setup:
-    config = ui.train_setup("train", disabled=busy)
+    config = panels.train_setup("train", disabled=busy)
     if busy:
         st.button("Stop training", key="train_stop", icon=":material/stop_circle:", type="primary",
                   on_click=run.stop, width="stretch",
@@ -30,8 +33,9 @@ with setup:
 
 with live:
     if run is None:
-        st.info("The live view appears here once training starts. For a quick look, set "
-                "Training images to 6,000 and Epochs to 2 under Training settings.",
+        st.info("The live view appears here once training starts. The starting settings "
+                "train LeNet-5 on 6,000 images for 2 epochs, about half a minute; choose a "
+                "model to start from its published recipe instead.",
                 icon=":material/monitoring:")
         st.stop()
 
@@ -39,8 +43,9 @@ with live:
     # browser, so one fragment rather than one per part
     @st.fragment(run_every=1.0 if busy else None)
     def live_view():
-        ui.live_view(run, "train_live")
-        ui.live_visuals(run, "train_live")
+        state = run.snapshot()  # one consistent snapshot per redraw
+        panels.progress(state, "train_live")
+        panels.visuals(state, "train_live")
         if busy and not run.running:
             st.rerun()  # finished: redraw the whole page with the results
 
@@ -53,8 +58,8 @@ with live:
             if state["status"] == "stopped" else ""
         st.success(f"Saved as run {Path(state['run_dir']).name}{stopped}.",
                    icon=":material/task_alt:")
-        ui.use_run_button(state["run_dir"], "train_use")
+        use_run_button(state["run_dir"], "train_use")
 
 if run is not None and not busy and state["status"] in ("done", "stopped"):
     st.subheader("How the trained model does on the test set")
-    ui.run_report(state["run_dir"], "train_report")
+    run_report(state["run_dir"], "train_report")

@@ -1,7 +1,7 @@
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import explain, models
+from cnnviz import models
 from tests.conftest import ROOT
 
 

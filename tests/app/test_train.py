@@ -36,7 +36,7 @@ def progress_text(at) -> str:
 def test_summary_of_every_preset_equals_keras(runs_dir):
     at = train_page()
     assert not at.exception
-    for preset in models.PRESETS:
+    for preset in [*list(models.PRESETS)[1:], "lenet5"]:  # each one a change of preset
         dataset = models.PRESETS[preset].dataset
         if dataset == "cifar10":
             continue  # not available offline; the selectbox only lists what is
@@ -58,12 +58,46 @@ def test_summary_of_every_preset_equals_keras(runs_dir):
         assert at.number_input(key="train_learning_rate").value == recipe.learning_rate
 
 
+def test_page_starts_with_a_recipe_that_learns_and_flags_one_that_cannot(runs_dir):
+    at = train_page()
+    quick = models.PRESETS["lenet5"].better_recipes["quick"]
+    assert at.selectbox(key="train_optimizer").value == quick.optimizer
+    assert at.number_input(key="train_batch_size").value == quick.batch_size
+    assert at.number_input(key="train_subset").value == 6000
+    assert not at.warning  # 2 epochs of 94 batches: enough steps
+    at.number_input(key="train_batch_size").set_value(4096).run()
+    assert "Only 4 optimiser steps" in at.warning[0].value  # 2 epochs × ⌈6000/4096⌉
+
+
+def test_a_new_preset_brings_its_recipe_and_custom_keeps_the_settings(runs_dir):
+    at = train_page()
+    at.selectbox(key="train_optimizer").set_value("rmsprop")
+    at.number_input(key="train_learning_rate").set_value(0.003).run()
+    at.selectbox(key="train_preset").set_value("custom (edit the layers)").run()
+    assert at.selectbox(key="train_optimizer").value == "rmsprop"
+    assert at.number_input(key="train_learning_rate").value == 0.003
+    at.selectbox(key="train_preset").set_value("mnist_cnn").run()
+    recipe = models.PRESETS["mnist_cnn"].recipe
+    assert at.selectbox(key="train_optimizer").value == recipe.optimizer
+    assert any("mnist_cnn's recipe" in c.value for c in at.caption)
+
+
 def test_custom_stack_summary_and_impossible_stack(runs_dir):
     at = train_page()
     at.selectbox(key="train_preset").set_value("custom (edit the layers)").run()
     assert not at.exception
     model = models.build_stack(models.DEFAULT_STACK, (28, 28, 1))
     assert {m.label: m.value for m in at.metric}["Parameters"] == f"{model.count_params():,}"
+    at.selectbox(key="train_optimizer").set_value("rmsprop").run()
+    # the first conv's kernel made larger than the 28×28 input
+    at.session_state["train_stack_start"] = [{**models.DEFAULT_STACK[0], "size": 40,
+                                              "padding": "valid"},
+                                             *models.DEFAULT_STACK[1:]]
+    at.run()
+    assert not at.exception
+    assert "layer 1 (Conv2D): a 40×40 window does not fit" in at.error[0].value
+    assert at.button(key="train_start").disabled
+    assert at.selectbox(key="train_optimizer").value == "rmsprop"  # the settings survive
 
 
 def test_mismatched_preset_and_dataset_is_refused(runs_dir, monkeypatch):
@@ -146,7 +180,7 @@ def test_runs_page_lists_compares_and_reports(runs_dir):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Test accuracy"] == f"{first.test_accuracy:.2%}"
     at.button(key="runs_use").click().run()
-    assert at.session_state["draw_model"] == f"Run {first.run_dir.name}"
+    assert at.session_state["chosen_model"] == f"Run {first.run_dir.name}"
 
 
 def test_runs_page_without_runs(runs_dir):

@@ -1,6 +1,6 @@
 import pytest
 
-from cnnviz import ui
+from cnnviz.ui import shell
 from tests.e2e.conftest import assert_no_exception, screenshot, serve, visible, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -10,13 +10,13 @@ def url_path(script: str) -> str:
     return script.split("/")[-1].removesuffix(".py")
 
 
-@pytest.mark.parametrize("script, title", [(p, t) for p, t, _, _ in ui.PAGES])
+@pytest.mark.parametrize("script, title", [(p.path, p.title) for p in shell.PAGES])
 def test_every_page_renders_without_exception(page, app_url, script, title):
-    target = app_url if script == ui.PAGES[0][0] else f"{app_url}/{url_path(script)}"
+    target = app_url if script == shell.PAGES[0].path else f"{app_url}/{url_path(script)}"
     page.goto(target)
     wait_for_app(page)
     nav = page.locator('[data-testid="stSidebarNav"]')
-    for _, other, _, _ in ui.PAGES:
+    for other in (p.title for p in shell.PAGES):
         nav.get_by_text(other, exact=True).wait_for(state="visible")
     assert_no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 1800})

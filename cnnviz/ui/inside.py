@@ -1,0 +1,75 @@
+"""The Inside page's activation-maximization panel."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.ui import choice
+from cnnviz.ui.resources import class_means, dataset, dreamer
+
+
+def _settings(key: str):
+    from cnnviz import explain
+
+    d = explain.DreamSettings()
+    with st.expander("Regularisers", icon=":material/tune:"):
+        a, b = st.columns(2)
+        return explain.DreamSettings(
+            steps=a.slider("Steps", 20, 1000, d.steps, 20, key=f"{key}_steps"),
+            learning_rate=b.slider("Step size", 0.005, 0.2, d.learning_rate, 0.005,
+                                   key=f"{key}_lr"),
+            l2=a.slider("L2 (towards black)", 0.0, 0.02, d.l2, 0.001, key=f"{key}_l2",
+                        format="%.3f"),
+            total_variation=b.slider("Total variation (smoothness)", 0.0, 0.2,
+                                     d.total_variation, 0.01, key=f"{key}_tv"),
+            jitter=a.slider("Jitter (px)", 0, 4, d.jitter, key=f"{key}_jitter"),
+            blur_every=b.slider("Blur every n steps (0 = never)", 0, 32, d.blur_every,
+                                key=f"{key}_blur"),
+            scale=a.slider("Random scale (±)", 0.0, 0.3, d.scale, 0.05, key=f"{key}_scale"),
+            seed=b.number_input("Seed", 0, 10_000, 0, key=f"{key}_seed"))
+
+
+def dream_panel(label: str, probe, key: str) -> None:
+    """Activation maximization: settings, a run with progress, results with a PNG export."""
+    from cnnviz import images, introspect, plots
+
+    convs = [path for path, _ in introspect.conv_layers(probe.model)]
+    target = st.selectbox("Maximise", ["each class score", *[f"each filter of {c}" for c in convs]],
+                          key=f"{key}_target")
+    layer = None if target == "each class score" else target.removeprefix("each filter of ")
+    settings = _settings(key)
+    ref = choice.ref(label)
+    wanted = (ref, layer, settings)
+    if st.button("Run", key=f"{key}_run", icon=":material/auto_awesome:", type="primary"):
+        bar = st.progress(0.0, text="Optimising…")
+        dream = dreamer(ref, layer).run(settings, on_progress=lambda done, total: bar.progress(
+            done / total, text=f"Optimising… step {done}/{total}"))
+        bar.empty()
+        st.session_state[f"{key}_result"] = (wanted, dream)
+    stored = st.session_state.get(f"{key}_result")
+    if stored is None or stored[0] != wanted:
+        st.info("Press Run to optimise one image per target, all at once.",
+                icon=":material/auto_awesome:")
+        return
+    dream = stored[1]
+    if layer is None:
+        names = dataset(choice.trained_on(label)).class_names
+        titles = [f"{n} {dream.probabilities[i, i]:.0%}" for i, n in enumerate(names)]
+        refs = class_means(choice.trained_on(label))
+        # the model's own verdict on each mean image, not the optimised image's again
+        ref_titles = [f"mean {n} {probe.probabilities(refs[i])[i]:.0%}"
+                      for i, n in enumerate(names)]
+        st.caption(f"{settings.steps} steps in {dream.seconds:.2f} s. Above: the input that "
+                   "maximises each class's score, with the probability the model gives it. "
+                   "Below: the mean training image of the class, with the probability the model "
+                   "gives that.")
+    else:
+        titles, refs, ref_titles = [f"#{i} ({v:.2f})" for i, v in enumerate(dream.objective)], \
+            None, []
+        st.caption(f"{settings.steps} steps in {dream.seconds:.2f} s: the input each filter of "
+                   f"{layer} responds to most (its summed response in brackets).")
+    st.plotly_chart(plots.dream_grid(dream.images, titles, refs, ref_titles), key=f"{key}_grid",
+                    width="stretch")
+    st.download_button("Download PNG", images.png_bytes(images.tile(dream.images, 10), scale=4),
+                       file_name="activation-maximization.png", mime="image/png",
+                       key=f"{key}_png", icon=":material/download:")

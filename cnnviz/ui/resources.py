@@ -1,0 +1,130 @@
+"""Cached resources shared by every session: datasets, and models behind one identity.
+
+A model is identified by its file and the file's modification time (`ModelRef`), so a run
+retrained under the same name, or an upload replaced, is loaded afresh, while every page and
+session asking for the same file shares one loaded model and its compiled functions.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import data, models
+from cnnviz.files import read_json
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str) -> data.Dataset:
+    return data.load(name)
+
+
+@st.cache_data
+def bundled_sample(name: str) -> data.Dataset:
+    """The small bundled slice of a dataset: loads without TensorFlow, for quick previews."""
+    return data.load_sample(name)
+
+
+@st.cache_data
+def shipped_card() -> dict | None:
+    return read_json(models.SHIPPED_CARD) if models.SHIPPED_CARD.exists() else None
+
+
+@st.cache_data(show_spinner=False)
+def class_means(name: str) -> np.ndarray:
+    ds = dataset(name)
+    return np.stack([ds.x_train[ds.y_train == c].mean(0) for c in range(len(ds.class_names))])
+
+
+@st.cache_data(show_spinner="Building the architecture…")
+def architecture_summary(name: str) -> dict:
+    return models.summarize(models.build(name)).to_dict()
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model file as the caches know it: a new modification time is a new model."""
+
+    path: str
+    mtime: float
+
+    @classmethod
+    def of(cls, path) -> "ModelRef":
+        return cls(str(path), os.path.getmtime(path))
+
+
+def shipped() -> ModelRef:
+    return ModelRef.of(models.SHIPPED_MODEL)
+
+
+def probe(ref: ModelRef) -> "explain.Probe":  # noqa: F821
+    """The model's Probe; raises ModelError when it cannot classify 28×28 digits."""
+    return _probe(ref.path, ref.mtime)
+
+
+def explainer(ref: ModelRef) -> "explain.Explainer":  # noqa: F821
+    return _explainer(ref.path, ref.mtime)
+
+
+def dreamer(ref: ModelRef, layer: str | None) -> "explain.Dreamer":  # noqa: F821
+    return _dreamer(ref.path, ref.mtime, layer)
+
+
+def model_summary(ref: ModelRef) -> dict:
+    return _model_summary(ref.path, ref.mtime)
+
+
+# The cached functions take the path and the time separately: Streamlit hashes plain values.
+@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
+def _probe(path: str, mtime: float):  # noqa: ARG001 - mtime keys the cache
+    from cnnviz import explain
+
+    model = models.load(path)
+    models.check_input(model, (28, 28, 1))
+    return explain.Probe(model)
+
+
+@st.cache_resource(max_entries=16)
+def _explainer(path: str, mtime: float):
+    from cnnviz import explain
+
+    return explain.Explainer(_probe(path, mtime).model)
+
+
+@st.cache_resource(max_entries=16)
+def _dreamer(path: str, mtime: float, layer: str | None):
+    from cnnviz import explain
+
+    return explain.Dreamer(_probe(path, mtime).model, layer)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _model_summary(path: str, mtime: float) -> dict:
+    return models.summarize(_probe(path, mtime).model).to_dict()
+
+
+_warm = threading.Event()
+
+
+def warm_up() -> None:
+    """Load TensorFlow and the shipped model, and trace its explanations, in the background
+    once per server: the first page paints at once and the first drawing is answered without
+    waiting for imports or tracing."""
+    if _warm.is_set():
+        return
+    _warm.set()
+    threading.Thread(target=_warm_up, name="cnnviz-warm-up", daemon=True).start()
+
+
+def _warm_up() -> None:
+    ref, blank = shipped(), np.zeros((28, 28, 1), np.float32)
+    explainer(ref).smoothgrad(blank, 0)
+    explainer(ref).gradcam(blank, 0)
+    dreamer(ref, None)  # the Inside page's first Run: traced already
