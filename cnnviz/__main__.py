@@ -16,7 +16,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
 
-from cnnviz import data, models  # noqa: E402  (cheap: both import Keras lazily)
+from cnnviz import data, models, summary  # noqa: E402  (cheap: they import Keras lazily)
 
 EXIT_USAGE = 2
 
@@ -32,9 +32,9 @@ def emit(args, obj: dict, text: str) -> None:
 # --- summary -----------------------------------------------------------------------------------
 
 
-def format_summary(s: models.ModelSummary) -> str:
+def format_summary(s: summary.ModelSummary) -> str:
     rows = [(layer.name, layer.type, str(layer.output_shape), f"{layer.params:,}",
-             f"{layer.flops:,}") for layer in s.layers]
+             "not counted" if layer.flops is None else f"{layer.flops:,}") for layer in s.layers]
     head = ("layer", "type", "output shape", "params", "FLOPs")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
     line = lambda r: "  ".join(c.ljust(w) if i < 3 else c.rjust(w)  # noqa: E731
@@ -43,13 +43,14 @@ def format_summary(s: models.ModelSummary) -> str:
         f"{s.name}  input {s.input_shape}",
         line(head), *map(line, rows),
         f"total params {s.total_params:,} (trainable {s.trainable_params:,}), "
-        f"FLOPs per image {s.flops:,}",
+        f"FLOPs per image {s.flops:,}"
+        + (f" (not counted: {', '.join(s.not_counted)})" if s.not_counted else ""),
     ])
 
 
 def cmd_summary(args) -> None:
-    summary = models.summarize(models.build_or_load(args.model))
-    emit(args, summary.to_dict(), format_summary(summary))
+    s = summary.summarize(models.build_or_load(args.model))
+    emit(args, s.to_dict(), format_summary(s))
 
 
 # --- train -------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def model_card(result, config, preset) -> dict:
         "test_loss": result.test_loss,
         "epochs": len(next(iter(result.history.values()), [])),
         "recipe": {k: v for k, v in vars(config).items() if k not in ("preset", "dataset")},
-        "params": models.summarize(models.build(preset.name)).total_params,
+        "params": summary.summarize(models.build(preset.name)).total_params,
         "train_seconds": round(result.seconds, 1),
         "date": dt.date.today().isoformat(),
         "command": "python -m cnnviz " + " ".join(sys.argv[1:]),

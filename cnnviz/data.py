@@ -170,18 +170,21 @@ def write_sample(name: str, n_train: int = 1000, n_test: int = 1000, seed: int =
 
 
 def fit_to_input(x: np.ndarray, input_shape) -> np.ndarray:
-    """Zero-pad images to a model's spatial input size (MNIST 28x28 -> LeNet-5 classic 32x32)."""
-    h, w, c = (int(d) for d in input_shape[-3:])
+    """Zero-pad images to a model's spatial input size (MNIST 28x28 -> LeNet-5 classic 32x32),
+    centred (an odd difference puts the extra row or column after). A dynamic (None) size
+    takes the images as they are."""
+    h, w, c = input_shape[-3:]
     if x.shape[-1] != c:
         raise ValueError(
             f"the model expects {c} channel(s) but the images have {x.shape[-1]}"
         )
-    dh, dw = h - x.shape[1], w - x.shape[2]
-    if dh < 0 or dw < 0 or dh % 2 or dw % 2:
+    dh = 0 if h is None else int(h) - x.shape[1]
+    dw = 0 if w is None else int(w) - x.shape[2]
+    if dh < 0 or dw < 0:
         raise ValueError(
             f"the model expects {h}x{w} images but the dataset has "
             f"{x.shape[1]}x{x.shape[2]}"
         )
     if dh == dw == 0:
         return x
-    return np.pad(x, ((0, 0), (dh // 2, dh // 2), (dw // 2, dw // 2), (0, 0)))
+    return np.pad(x, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2), (0, 0)))

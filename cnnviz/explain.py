@@ -1,4 +1,6 @@
-"""What the network sees: predictions and feature maps from one compiled call."""
+"""What the network sees: predictions and feature maps from one compiled call (Probe), the
+model seen from inside at any layer with pre-softmax scores (inside_view), saliency maps and
+Grad-CAM (Explainer), and activation maximization (Dreamer)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,16 @@ import numpy as np
 
 from cnnviz import introspect
 
-MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "DepthwiseConv2D", "SeparableConv2D")
 
+def as_input(image: np.ndarray, input_shape) -> np.ndarray:
+    """One (H, W, C) image as a batch of one for a model: zero-padded to its size, and a grey
+    digit repeated into three channels for a colour model."""
+    from cnnviz.data import fit_to_input
 
-def map_layers(model) -> list:
-    """The layers whose outputs are images (conv and pooling), in order."""
-    return [layer for layer in model.layers if type(layer).__name__ in MAP_LAYERS]
+    x = np.asarray(image, np.float32)[None]
+    if x.shape[-1] == 1 and input_shape[-1] == 3:
+        x = np.repeat(x, 3, axis=-1)
+    return fit_to_input(x, input_shape)
 
 
 class Probe:
@@ -24,30 +30,45 @@ class Probe:
     `model.predict` sets up a data pipeline on every call (tens of ms); a tf.function with a
     fixed signature is traced once and then costs little more than the arithmetic. XLA fuses
     LeNet-5's ops into a few kernels, and all outputs come back as one flat tensor: one copy
-    out of TensorFlow instead of one per layer.
+    out of TensorFlow instead of one per layer. A model whose output is scores (logits) gets a
+    softmax, so that what is shown is always a distribution (`applies_softmax`).
     """
 
     def __init__(self, model):
-        import keras
-
         self.model = model
-        self.layers = map_layers(model)
-        self.input_shape = tuple(int(d) for d in model.input_shape[1:])
-        probe = keras.Model(model.inputs, [model.outputs[0], *[l.output for l in self.layers]])
-        self._shapes = [tuple(int(d) for d in t.shape[1:]) for t in probe.outputs]
+        contract = introspect.classifier(model)
+        self.input_shape = contract.input_shape
+        self.applies_softmax = not contract.probabilities
+        self.map_paths = [path for path, _ in introspect.map_layers(model)]
+        try:
+            taps = taps_view(model, self.map_paths)
+        except ExplainError:  # a graph the app cannot look inside: the prediction alone
+            self.map_paths, taps = [], model
+        self._shapes = [(10,), *self._map_shapes(taps)]
         self._ends = np.cumsum([int(np.prod(shape)) for shape in self._shapes])
-        self._call = self._compile(probe)
+        self._call = self._compile(taps)
 
-    def _compile(self, probe):
+    def _map_shapes(self, taps) -> list[tuple]:
+        import tensorflow as tf
+
+        outs = taps(tf.zeros((1, *self.input_shape)), training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        return [tuple(int(d) for d in o.shape[1:]) for o in outs[1:]]
+
+    def _compile(self, taps):
         """The traced graph, called directly: tf.function's per-call argument handling
         (~0.4 ms) costs more than LeNet-5's forward pass. Compiled with XLA when the model
         allows it (a layer XLA cannot compile falls back to the plain graph)."""
         import tensorflow as tf
 
         spec = tf.TensorSpec((1, *self.input_shape), tf.float32)
+        softmax = self.applies_softmax
 
         def flat(x):
-            return tf.concat([tf.reshape(o, [-1]) for o in probe(x, training=False)], 0)
+            outs = taps(x, training=False)
+            out, *maps = outs if isinstance(outs, (list, tuple)) else [outs]
+            probs = tf.nn.softmax(out) if softmax else out
+            return tf.concat([tf.reshape(o, [-1]) for o in (probs, *maps)], 0)
 
         def trace(jit: bool):
             call = tf.function(flat, input_signature=[spec], jit_compile=jit)
@@ -62,17 +83,15 @@ class Probe:
             return trace(jit=False)
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """image (H, W, C) in [0, 1] -> (probabilities (classes,), {layer name: (h, w, c)}).
+        """image (H, W, C) in [0, 1] -> (probabilities (10,), {layer path: (h, w, c)}).
 
         A 28x28 digit is zero-padded for a 32x32 model, as its training data was."""
         import tensorflow as tf
 
-        from cnnviz.data import fit_to_input
-
-        x = fit_to_input(np.asarray(image, np.float32)[None], self.input_shape)
+        x = as_input(image, self.input_shape)
         parts = np.split(self._call(tf.constant(x)).numpy(), self._ends[:-1])
         probs, *maps = (part.reshape(shape) for part, shape in zip(parts, self._shapes))
-        return probs, {layer.name: m for layer, m in zip(self.layers, maps)}
+        return probs, dict(zip(self.map_paths, maps))
 
     def probabilities(self, image: np.ndarray) -> np.ndarray:
         return self(image)[0]
@@ -122,18 +141,9 @@ def _is_chain(model) -> bool:
     return all(len(nodes) == 1 for nodes in model._nodes_by_depth.values())
 
 
-def _last_layer(model) -> tuple[str, object]:
-    import keras
-
-    path, last = "", model.layers[-1]
-    while isinstance(last, keras.Model):
-        path += last.name + "/"
-        last = last.layers[-1]
-    return path + last.name, last
-
-
 def _scores(last, output, layer_input):
-    """Pre-softmax class scores: a softmax output layer is re-applied without its softmax."""
+    """Pre-softmax class scores: a softmax output layer is re-applied without its softmax; a
+    model without a softmax at the end outputs them already."""
     import keras
 
     softmax = keras.activations.softmax
@@ -143,7 +153,37 @@ def _scores(last, output, layer_input):
     if type(last).__name__ == "Softmax" or (type(last).__name__ == "Activation"
                                             and last.activation is softmax):
         return layer_input
-    return keras.ops.log(keras.ops.clip(output, 1e-7, 1.0))  # logits up to a constant
+    if getattr(last, "activation", None) is softmax:  # another layer with a softmax built in
+        return keras.ops.log(keras.ops.clip(output, 1e-7, 1.0))  # logits up to a constant
+    return output  # the model outputs scores (logits) already
+
+
+def _graph(model):
+    """(inputs, {path: output}, {path: input}) of every layer, as one connected graph."""
+    import keras
+
+    if _is_chain(model):  # re-call the layers: one graph even for shared or nested layers
+        inputs = keras.Input(model.input_shape[1:])
+        taps, inputs_of = {}, {}
+        _chain(model, inputs, taps, inputs_of)
+        return inputs, taps, inputs_of
+    if any(isinstance(layer, keras.Model) for layer in model.layers):
+        raise ExplainError("this model nests models inside a branching graph; only chains "
+                           "of layers can be looked inside")
+    layers = [l for l in model.layers if not isinstance(l, keras.layers.InputLayer)]
+    return model.input, {l.name: l.output for l in layers}, {l.name: l.input for l in layers}
+
+
+def taps_view(model, layer_paths=()):
+    """A Keras model from the input to [the model's output, *the named layers' outputs]."""
+    import keras
+
+    inputs, taps, _ = _graph(model)
+    missing = [p for p in layer_paths if p not in taps]
+    if missing:
+        raise ExplainError(f"the model has no layer {missing[0]!r}")
+    path, _ = introspect.output_layer(model)
+    return keras.Model(inputs, [taps[path], *[taps[p] for p in layer_paths]])
 
 
 def inside_view(model, layer_paths=()):
@@ -151,30 +191,13 @@ def inside_view(model, layer_paths=()):
     for Functional, Sequential and nested models alike. Paths name nested layers "inner/conv1"."""
     import keras
 
-    if _is_chain(model):  # re-call the layers: one graph even for shared or nested layers
-        inputs = keras.Input(model.input_shape[1:])
-        taps, inputs_of = {}, {}
-        _chain(model, inputs, taps, inputs_of)
-    elif any(isinstance(layer, keras.Model) for layer in model.layers):
-        raise ExplainError("this model nests models inside a branching graph; only chains "
-                           "of layers can be looked inside")
-    else:  # a branching Functional model: its own graph
-        layers = [l for l in model.layers if not isinstance(l, keras.layers.InputLayer)]
-        taps = {l.name: l.output for l in layers}
-        inputs_of = {l.name: l.input for l in layers}
-        inputs = model.input
+    inputs, taps, inputs_of = _graph(model)
     missing = [p for p in layer_paths if p not in taps]
     if missing:
         raise ExplainError(f"the model has no layer {missing[0]!r}")
-    path, last = _last_layer(model)
+    path, last = introspect.output_layer(model)
     scores = _scores(last, taps[path], inputs_of[path])
     return keras.Model(inputs, [scores, *[taps[p] for p in layer_paths]])
-
-
-def _fit(image: np.ndarray, input_shape) -> np.ndarray:
-    from cnnviz.data import fit_to_input
-
-    return fit_to_input(np.asarray(image, np.float32)[None], input_shape)
 
 
 def _crop_to(a: np.ndarray, shape) -> np.ndarray:
@@ -188,7 +211,7 @@ class Explainer:
 
     def __init__(self, model):
         self.model = model
-        self.input_shape = tuple(int(d) for d in model.input_shape[1:])
+        self.input_shape = introspect.classifier(model).input_shape
         self.conv_paths = [path for path, _ in introspect.conv_layers(model)]
         self._fns: dict = {}
         self._lock = threading.Lock()  # sessions share one Explainer: trace each function once
@@ -220,13 +243,13 @@ class Explainer:
 
     def gradient(self, image: np.ndarray, cls: int) -> np.ndarray:
         """|d score / d pixel|, the largest over colour channels (Simonyan et al. 2014)."""
-        *_, g = self._fn(None)(_fit(image, self.input_shape), cls)
+        *_, g = self._fn(None)(as_input(image, self.input_shape), cls)
         return _crop_to(np.abs(g.numpy()[0]).max(-1), image.shape[:2])
 
     def smoothgrad(self, image: np.ndarray, cls: int, samples: int = 32, noise: float = 0.15,
                    seed: int = 0) -> np.ndarray:
         """The gradient averaged over noisy copies (Smilkov et al. 2017): less speckle."""
-        x = _fit(image, self.input_shape)
+        x = as_input(image, self.input_shape)
         rng = np.random.default_rng(seed)
         noisy = (x + rng.normal(0, noise, (samples, *x.shape[1:]))).astype(np.float32)
         *_, g = self._fn(None)(noisy, cls)
@@ -240,31 +263,33 @@ class Explainer:
         if not self.conv_paths:
             raise ExplainError("the model has no Conv2D layer for Grad-CAM")
         layer = layer or self.conv_paths[-1]
-        _, maps, grads, _ = self._fn(layer)(_fit(image, self.input_shape), cls)
+        _, maps, grads, _ = self._fn(layer)(as_input(image, self.input_shape), cls)
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1)).numpy()[0]
-        cam = _crop_to(_to_input_grid(cam, *receptive_grid(self.model, layer),
-                                      self.input_shape[:2]), image.shape[:2])
+        grid = receptive_grid(self.model, layer, self.input_shape[:2])
+        cam = _crop_to(_to_input_grid(cam, *grid, self.input_shape[:2]), image.shape[:2])
         return cam / cam.max() if cam.max() > 0 else cam
 
 
-def receptive_grid(model, layer_path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Where the cells of a layer's output sit on the input: cell i of axis a is centred at
-    start[a] + jump[a] * i input pixels. Valid convolutions shrink the map from the borders,
-    so stretching a map over the whole input would misplace it."""
+def receptive_grid(model, layer_path: str, input_size) -> tuple[np.ndarray, np.ndarray]:
+    """Where the cells of a layer's output sit on an input of `input_size` (rows, cols): cell i
+    of axis a is centred at start[a] + jump[a] * i input pixels. Valid convolutions shrink the
+    map from the borders, so stretching a map over the whole input would misplace it."""
     from cnnviz import ops
 
-    start, jump = np.zeros(2), np.ones(2)
+    start, jump, size = np.zeros(2), np.ones(2), list(input_size)
     for path, layer in introspect.layers_in_order(model):
         kind = type(layer).__name__
         if kind in ("Conv2D", "MaxPooling2D", "AveragePooling2D"):
             k = layer.kernel_size if kind == "Conv2D" else layer.pool_size
             d = layer.dilation_rate if kind == "Conv2D" else (1, 1)
             for a in range(2):
-                n = int(layer.input.shape[1 + a])
+                static = layer.input.shape[1 + a]  # None for a model of any size
+                n = size[a] if static is None else int(static)
                 before = ops.pad_amounts(n, k[a], layer.strides[a], d[a], layer.padding)[0]
                 start[a] += (d[a] * (k[a] - 1) / 2 - before) * jump[a]
                 jump[a] *= layer.strides[a]
+                size[a] = ops.output_size(n, k[a], layer.strides[a], d[a], layer.padding)
         if path == layer_path:
             return start, jump
     raise ExplainError(f"the model has no layer {layer_path!r}")
@@ -315,7 +340,7 @@ class Dreamer:
         import tensorflow as tf
 
         self.model, self.layer = model, layer
-        self.input_shape = tuple(int(d) for d in model.input_shape[1:])
+        self.input_shape = introspect.classifier(model).input_shape
         view = inside_view(model, [layer] if layer else [])
         self.targets = int(view.outputs[-1].shape[-1])
 

@@ -1,15 +1,11 @@
-"""Model presets (Functional, named layers), per-layer summaries with FLOPs, and safe load/save.
-
-FLOPs follow TensorFlow's profiler so the figures can be checked against it: a multiply-add
-counts as 2, each bias addition as 1, a pooling window as one operation per element it reads,
-a softmax as 5 per output; element-wise activations, reshapes and dropout are free.
-"""
+"""Model presets (Functional, named layers) with their recipes, the Train page's editable layer
+stack, and safe load/save. Per-layer costs are in `summary`, introspection in `introspect`."""
 
 from __future__ import annotations
 
 import math
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnviz.files import atomic_path
@@ -404,113 +400,5 @@ def build_stack(stack: list[dict], input_shape, classes: int = 10, name: str = "
     return _conv_stack(name, tuple(input_shape), steps, [])
 
 
-# --- summaries -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LayerSummary:
-    name: str
-    type: str
-    output_shape: tuple
-    params: int
-    flops: int
-    macs: int  # multiply-accumulates of convolutions and dense layers, as papers count them
-    activation_bytes: int  # float32 output of one image
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    name: str
-    input_shape: tuple
-    total_params: int
-    trainable_params: int
-    flops: int
-    macs: int
-    activation_bytes: int
-    layers: list
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 def _prod(shape) -> int:
     return math.prod(int(d) for d in shape)
-
-
-def layer_flops(layer) -> int:
-    """FLOPs for one example through `layer` (TensorFlow profiler's convention)."""
-    import keras
-
-    softmax = 5 * _prod(layer.output.shape[1:]) if (
-        type(layer).__name__ == "Softmax"
-        or getattr(layer, "activation", None) is keras.activations.softmax) else 0
-    return _weights_flops(layer) + softmax
-
-
-def layer_macs(layer) -> int:
-    import keras
-
-    kind = type(layer).__name__
-    n_out = _prod(layer.output.shape[1:])
-    if isinstance(layer, keras.Model):
-        return summarize(layer).macs
-    if kind in ("Conv2D", "Conv1D", "Conv3D"):
-        return _prod(layer.kernel.shape[:-1]) * n_out
-    if kind == "DepthwiseConv2D":
-        return _prod(layer.kernel.shape[:2]) * n_out
-    if kind == "Dense":
-        return int(layer.kernel.shape[0]) * n_out
-    return 0
-
-
-def _weights_flops(layer) -> int:
-    import keras
-
-    kind = type(layer).__name__
-    out = layer.output.shape[1:]
-    n_out = _prod(out)
-    if isinstance(layer, keras.Model):
-        return summarize(layer).flops
-    if kind in ("Conv2D", "Conv1D", "Conv3D"):
-        # kernel is (kh, kw, c_in / groups, c_out): one output reads kh*kw*c_in/groups inputs
-        k_in = _prod(layer.kernel.shape[:-1])
-        return 2 * k_in * n_out + (n_out if layer.use_bias else 0)
-    if kind == "DepthwiseConv2D":
-        return 2 * _prod(layer.kernel.shape[:2]) * n_out + (n_out if layer.use_bias else 0)
-    if kind == "Dense":
-        return 2 * int(layer.kernel.shape[0]) * n_out + (n_out if layer.use_bias else 0)
-    if kind in ("MaxPooling2D", "AveragePooling2D"):
-        return _prod(layer.pool_size) * n_out
-    if kind in ("GlobalMaxPooling2D", "GlobalAveragePooling2D"):
-        return _prod(layer.input.shape[1:])
-    if kind == "BatchNormalization":
-        channels = int(layer.input.shape[-1])
-        return 2 * n_out + 6 * channels
-    return 0
-
-
-def summarize(model) -> ModelSummary:
-    layers = [
-        LayerSummary(
-            layer.name,
-            type(layer).__name__,
-            tuple(int(d) for d in layer.output.shape[1:]),
-            int(layer.count_params()),
-            layer_flops(layer),
-            layer_macs(layer),
-            4 * _prod(layer.output.shape[1:]),
-        )
-        for layer in model.layers
-        if type(layer).__name__ != "InputLayer"
-    ]
-    trainable = sum(_prod(w.shape) for w in model.trainable_weights)
-    return ModelSummary(
-        model.name,
-        tuple(int(d) for d in model.input_shape[1:]),
-        int(model.count_params()),
-        int(trainable),
-        sum(layer.flops for layer in layers),
-        sum(layer.macs for layer in layers),
-        sum(layer.activation_bytes for layer in layers),
-        layers,
-    )

@@ -392,7 +392,7 @@ def layer_costs(layers: list[dict]) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=["Parameters", "FLOPs per image"],
                         horizontal_spacing=0.1)
     for col, key, colour in ((1, "params", RUN_COLOURS[0]), (2, "flops", RUN_COLOURS[1])):
-        fig.add_trace(go.Bar(x=names, y=[max(layer[key], 0) for layer in layers],
+        fig.add_trace(go.Bar(x=names, y=[layer[key] or 0 for layer in layers],
                              marker_color=colour, showlegend=False,
                              hovertemplate="%{x}: %{y:,}<extra></extra>"), row=1, col=col)
     fig.update_yaxes(type="log")

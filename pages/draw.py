@@ -55,7 +55,9 @@ with right:
         (st.success if truth == digit else st.error)(f"The label is {truth}.")
     st.plotly_chart(plots.probability_bars(probs, DIGITS),
                     key="draw_probs", width="stretch")
-    st.caption(f"Model: {label}")
+    st.caption(f"Model: {label}" + (". It outputs scores (logits); the page applies a softmax "
+                                    "to show them as probabilities." if probe.applies_softmax
+                                    else ""))
     looked = explanation_maps(choice.ref(label), result.model_input, digit, methods=("SmoothGrad",
                                                                            "Grad-CAM"))
     if looked:

@@ -7,6 +7,7 @@ value when its page is not shown.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import weakref
@@ -100,13 +101,30 @@ def picker(key: str) -> str:
                             on_change=lambda: choose(st.session_state[key]))
 
 
+def _try_probe(model: ModelRef):
+    """(Probe, None), or (None, why it cannot classify digits, in a few words)."""
+    try:
+        return probe(model), None
+    except models.ModelError as err:
+        return None, str(err)
+    except OSError:
+        return None, "its file cannot be read any more (was it deleted?)"
+    except Exception as err:  # noqa: BLE001 - any model file: the page goes on, the log has why
+        logging.getLogger("cnnviz").exception("model %s could not be used", model.path)
+        return None, f"Keras could not run it ({type(err).__name__})"
+
+
 def load(label: str):
     """The chosen model's Probe, or None after saying why it cannot be used."""
     try:
-        return probe(ref(label))
-    except (models.ModelError, OSError) as err:
-        st.error(f"{label} cannot classify 28×28 digits: {err}. Choose another model.")
-        return None
+        model = ref(label)
+    except OSError:
+        model = None
+    found, why = _try_probe(model) if model else (None, "its file is gone")
+    if found is None:
+        st.error(f"{label} cannot classify 28×28 digits: {why}. Choose another model.",
+                 icon=":material/block:")
+    return found
 
 
 def _add_upload(upload) -> None:
@@ -117,15 +135,13 @@ def _add_upload(upload) -> None:
         return
     if upload.file_id not in store.rejected:
         path = store.store(upload.name, upload.file_id, upload.getvalue())
-        try:
-            probe(ModelRef.of(path))
-        except models.ModelError as err:
-            store.forget(upload.name)
-            store.rejected[upload.file_id] = str(err)
-        else:
+        found, why = _try_probe(ModelRef.of(path))
+        if found is not None:
             choose(f"Upload {upload.name}")
             return
-    st.error(store.rejected[upload.file_id])
+        store.forget(upload.name)
+        store.rejected[upload.file_id] = f"{upload.name} cannot classify 28×28 digits: {why}."
+    st.error(store.rejected[upload.file_id], icon=":material/block:")
 
 
 def trained_on(label: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, models
+from cnnviz import data, models, summary
 from cnnviz.files import read_json
 
 
@@ -42,7 +42,7 @@ def class_means(name: str) -> np.ndarray:
 
 @st.cache_data(show_spinner="Building the architecture…")
 def architecture_summary(name: str) -> dict:
-    return models.summarize(models.build(name)).to_dict()
+    return summary.summarize(models.build(name)).to_dict()
 
 
 # --- models ----------------------------------------------------------------------------------
@@ -65,7 +65,8 @@ def shipped() -> ModelRef:
 
 
 def probe(ref: ModelRef) -> "explain.Probe":  # noqa: F821
-    """The model's Probe; raises ModelError when it cannot classify 28×28 digits."""
+    """The model's Probe; raises ModelError when it cannot classify 28×28 digits (several
+    inputs or outputs, an output that is not 10 scores, an input that is not an image)."""
     return _probe(ref.path, ref.mtime)
 
 
@@ -86,9 +87,7 @@ def model_summary(ref: ModelRef) -> dict:
 def _probe(path: str, mtime: float):  # noqa: ARG001 - mtime keys the cache
     from cnnviz import explain
 
-    model = models.load(path)
-    models.check_input(model, (28, 28, 1))
-    return explain.Probe(model)
+    return explain.Probe(models.load(path))
 
 
 @st.cache_resource(max_entries=16)
@@ -107,7 +106,7 @@ def _dreamer(path: str, mtime: float, layer: str | None):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _model_summary(path: str, mtime: float) -> dict:
-    return models.summarize(_probe(path, mtime).model).to_dict()
+    return summary.summarize(_probe(path, mtime).model).to_dict()
 
 
 _warm = threading.Event()

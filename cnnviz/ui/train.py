@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from cnnviz import data, models
+from cnnviz import data, models, summary
 from cnnviz.ui.widgets import layer_table
 
 CUSTOM = "custom (edit the layers)"
@@ -51,7 +51,7 @@ def summary_table(preset: str, stack_json: str | None, input_shape: tuple) -> di
     """Keras' own summary of a preset or an edited stack (raises ModelError if impossible)."""
     model = models.build_stack(json.loads(stack_json), input_shape) if stack_json \
         else models.build(preset)
-    return models.summarize(model).to_dict()
+    return summary.summarize(model).to_dict()
 
 
 def train_setup(key: str, disabled: bool):
@@ -155,7 +155,9 @@ def _stack_editor(key: str, disabled: bool) -> list[dict]:
 def _summary_view(summary: dict) -> None:
     c1, c2 = st.columns(2)
     c1.metric("Parameters", f"{summary['total_params']:,}")
-    c2.metric("FLOPs per image", f"{summary['flops']:,}")
+    c2.metric("FLOPs per image", f"{summary['flops']:,}",
+              help=f"Not counted: {', '.join(summary['not_counted'])}"
+              if summary["not_counted"] else None)
     # the layer names say their type; without that column the table fits the narrow panel
     layer_table(summary, "summary_table", ("FLOPs",), types=False)
 

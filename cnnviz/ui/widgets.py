@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data
+from cnnviz.introspect import shape_text
 
 
 def pick_one(label: str, options: list, key: str, default=None, **kwargs):
@@ -67,12 +68,14 @@ def _position_slider(label: str, n: int, key: str) -> int:
     return st.slider(label, 0, n - 1, key=key)
 
 
-# Optional columns of a layer table, from a layer of a ModelSummary dict.
+# Optional columns of a layer table, from a layer of a ModelSummary dict (None: not counted).
 LAYER_COLUMNS = {
     "multiply-adds": lambda layer: layer["macs"],
     "FLOPs": lambda layer: layer["flops"],
-    "activation memory (KB)": lambda layer: round(layer["activation_bytes"] / 1024, 1),
+    "activation memory (KB)": lambda layer: None if layer["activation_bytes"] is None
+    else round(layer["activation_bytes"] / 1024, 1),
 }
+
 
 
 def layer_table(summary: dict, key: str, columns=(), types: bool = True) -> None:
@@ -81,11 +84,15 @@ def layer_table(summary: dict, key: str, columns=(), types: bool = True) -> None
 
     st.dataframe(pd.DataFrame([{
         "layer": layer["name"], **({"type": layer["type"]} if types else {}),
-        "output shape": "×".join(map(str, layer["output_shape"])),
+        "output shape": shape_text(layer["output_shape"]),
         "parameters": layer["params"], **{c: LAYER_COLUMNS[c](layer) for c in columns}}
         for layer in summary["layers"]]), hide_index=True, width="stretch", key=key,
         column_config={c: st.column_config.NumberColumn(format="localized")
                        for c in ("parameters", "multiply-adds", "FLOPs")})
+    if summary["not_counted"] and columns:
+        st.caption("Not counted (left empty): " + ", ".join(summary["not_counted"]) +
+                   ". Their arithmetic depends on the input's size, or the counter does not "
+                   "know their type.")
 
 
 def explanation_maps(ref, image: np.ndarray, cls: int, layer: str | None = None,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import introspect, models, training
+from cnnviz import introspect, models, summary, training
 from tests.conftest import ROOT, requires_data
 
 
@@ -45,7 +45,7 @@ def test_summary_of_every_preset_equals_keras(runs_dir):
         shown = {m.label: m.value for m in at.metric}
         model = models.build(preset)
         assert shown["Parameters"] == f"{model.count_params():,}"
-        assert shown["FLOPs per image"] == f"{models.summarize(model).flops:,}"
+        assert shown["FLOPs per image"] == f"{summary.summarize(model).flops:,}"
         table = next(d.value for d in at.dataframe if "FLOPs" in d.value.columns)
         assert list(table.columns) == ["layer", "output shape", "parameters", "FLOPs"]
         layers = model.layers[1:]  # after the Input

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from cnnviz import models
+from cnnviz import models, summary
 
 
 def profiler_flops(model) -> int:
@@ -24,7 +24,7 @@ def profiler_flops(model) -> int:
 @pytest.mark.parametrize("name", list(models.BUILDERS))
 def test_preset_summary_matches_keras_params_and_profiler_flops(name):
     model = models.build(name)
-    s = models.summarize(model)
+    s = summary.summarize(model)
     assert s.total_params == model.count_params()
     assert sum(layer.params for layer in s.layers) == model.count_params()
     assert s.trainable_params == model.count_params()
@@ -48,7 +48,7 @@ def test_preset_summary_matches_keras_params_and_profiler_flops(name):
 def test_layer_flops_match_the_profiler(layer):
     inputs = keras.Input((13, 11, 4))
     model = keras.Model(inputs, layer(inputs))
-    assert models.summarize(model).flops == profiler_flops(model)
+    assert summary.summarize(model).flops == profiler_flops(model)
 
 
 def test_dilation_does_not_change_the_arithmetic():
@@ -59,7 +59,7 @@ def test_dilation_does_not_change_the_arithmetic():
     dense_inputs = keras.Input((11, 7, 4))  # the same (9, 3) output with an undilated kernel
     dense = keras.Model(dense_inputs, keras.layers.Conv2D(6, (3, 5))(dense_inputs))
     assert dilated.output.shape == dense.output.shape
-    assert models.summarize(dilated).flops == profiler_flops(dense) == 2 * 9 * 3 * 6 * 15 * 4 + 9 * 3 * 6
+    assert summary.summarize(dilated).flops == profiler_flops(dense) == 2 * 9 * 3 * 6 * 15 * 4 + 9 * 3 * 6
 
 
 def test_grouped_conv_counts_as_its_groups_run_separately():
@@ -69,20 +69,20 @@ def test_grouped_conv_counts_as_its_groups_run_separately():
     grouped = keras.Model(inputs, keras.layers.Conv2D(8, 3, groups=2)(inputs))
     halves = [keras.layers.Conv2D(4, 3)(inputs[..., i * 2:(i + 1) * 2]) for i in range(2)]
     split = keras.Model(inputs, keras.layers.Concatenate()(halves))
-    assert models.summarize(grouped).flops == profiler_flops(split)
+    assert summary.summarize(grouped).flops == profiler_flops(split)
 
 
 def test_nested_model_counts_its_inner_layers():
     inner = models.build("lenet5")
     inputs = keras.Input((28, 28, 1))
     outer = keras.Model(inputs, keras.layers.Dense(3)(inner(inputs)))
-    s = models.summarize(outer)
+    s = summary.summarize(outer)
     assert s.total_params == outer.count_params()
     assert s.flops == profiler_flops(outer)
 
 
 def test_lenet5_is_exactly_the_tutorial_shape():
-    s = models.summarize(models.build("lenet5"))
+    s = summary.summarize(models.build("lenet5"))
     assert [(x.name, x.type, x.output_shape) for x in s.layers] == [
         ("conv1", "Conv2D", (24, 24, 6)),
         ("avgpool1", "AveragePooling2D", (12, 12, 6)),
@@ -97,7 +97,7 @@ def test_lenet5_is_exactly_the_tutorial_shape():
 
 
 def test_lenet5_classic_has_the_papers_c5_and_params():
-    s = models.summarize(models.build("lenet5_classic"))
+    s = summary.summarize(models.build("lenet5_classic"))
     assert s.input_shape == (32, 32, 1)
     assert s.layers[4].output_shape == (1, 1, 120)  # C5: a 5x5 conv that sees the whole S4 map
     assert s.total_params == 61_706
@@ -183,8 +183,8 @@ def test_stack_builds_named_layers_with_keras_shapes_and_params():
                                                   "dense2"]
     assert model.get_layer("conv2").output.shape[1:] == (6, 6, 4)
     assert model.output_shape == (None, 10)
-    summary = models.summarize(model)
-    assert summary.total_params == model.count_params()
+    # by hand: conv (9·1+1)·8, batch norm 4·8, conv (9·8+1)·4, dense (144+1)·32, (32+1)·10
+    assert summary.summarize(model).total_params == 80 + 32 + 292 + 4640 + 330
     # without an explicit Flatten one is added before the classifier
     assert models.build_stack(stack[:5], (28, 28, 1)).layers[-2].name == "flatten"
 
@@ -209,7 +209,7 @@ def test_impossible_stacks_are_refused_naming_the_layer(stack, message):
 
 
 def test_alexnet_layer_by_layer():
-    s = models.summarize(models.build("alexnet"))
+    s = summary.summarize(models.build("alexnet"))
     shapes = {l.name: l.output_shape for l in s.layers}
     assert shapes["conv1"] == (55, 55, 96) and shapes["maxpool1"] == (27, 27, 96)
     assert shapes["conv2"] == (27, 27, 256) and shapes["maxpool2"] == (13, 13, 256)
@@ -225,7 +225,27 @@ def test_alexnet_layer_by_layer():
 def test_vgg16_equals_keras_applications_and_the_published_cost():
     import keras
 
-    s = models.summarize(models.build("vgg16"))
+    s = summary.summarize(models.build("vgg16"))
     assert s.total_params == keras.applications.VGG16(weights=None).count_params() == 138_357_544
     assert s.macs == pytest.approx(15.5e9, rel=0.01)  # Simonyan & Zisserman: 15.5 G mult-adds
     assert s.activation_bytes == 4 * sum(math.prod(l.output_shape) for l in s.layers)
+
+
+def test_a_layer_the_counter_does_not_know_is_not_counted_never_zero():
+    inputs = keras.Input((8, 8, 2))
+    x = keras.layers.UpSampling2D(name="up")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3, name="head")(x))
+    s = summary.summarize(model)
+    by_name = {layer.name: layer for layer in s.layers}
+    assert by_name["up"].flops is None and by_name["up"].macs is None
+    assert by_name["head"].flops == 2 * 2 * 16 * 16 * 3 + 16 * 16 * 3  # counted: 2·in·out + bias
+    assert s.not_counted == ("up",)
+
+
+def test_a_model_of_any_size_lists_its_size_dependent_layers_as_not_counted():
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    s = summary.summarize(keras.Model(inputs, keras.layers.Dense(10, name="head")(x)))
+    assert s.not_counted == ("conv", "gap")
+    assert s.flops == 2 * 4 * 10 + 10 and s.layers[0].output_shape == (None, None, 4)
