@@ -137,3 +137,27 @@ def per_channel(image: np.ndarray, kernel: np.ndarray, **conv) -> dict[str, np.n
     k3 = kernel[..., None] if kernel.ndim == 2 else kernel
     return {name: ops.conv2d(image[..., c], k3[..., c if k3.shape[2] > 1 else 0], **conv)
             for c, name in enumerate("RGB")}
+
+
+def keras_notes(padding, stride: int, dilation: int, boundary: str, flip: bool) -> list[str]:
+    """What in a lab setting a Keras `Conv2D` layer does not offer, and what would compute it."""
+    notes = []
+    if padding == "full" or isinstance(padding, int):
+        notes.append("Keras' Conv2D pads only 'valid' or 'same'; this padding is computed by "
+                     "`tf.nn.conv2d` with explicit padding, or a ZeroPadding2D layer before a "
+                     "'valid' Conv2D.")
+    if stride > 1 and dilation > 1:
+        notes.append("Keras' Conv2D refuses a stride above 1 together with a dilation above 1; "
+                     "the same output comes from the image padded as here, a dilated 'valid' "
+                     f"convolution at stride 1 (`tf.nn.conv2d`), then one output in {stride} "
+                     "along each axis.")
+    if boundary != "zeros":
+        notes.append(f"Keras pads with zeros; a '{boundary}' border is computed by `tf.pad` "
+                     f"(mode '{boundary.upper()}') followed by a 'valid' Conv2D."
+                     if boundary in ("reflect", "symmetric") else
+                     "Keras pads with zeros; a wrapped border needs the image tiled around "
+                     "itself before a 'valid' Conv2D.")
+    if flip:
+        notes.append("Keras computes correlation; a Conv2D whose kernel is this one rotated by "
+                     "180° computes this true convolution.")
+    return notes

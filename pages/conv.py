@@ -29,7 +29,11 @@ with left:
         flip = st.radio("Operation", ["correlation (what Keras computes)", "true convolution"],
                         key="conv_mode") == "true convolution"
         st.caption("Deep-learning layers compute correlation. True convolution first rotates "
-                   "the kernel by 180°; for symmetric kernels the two agree.")
+                   "the kernel by 180°: the two agree for kernels that a 180° rotation leaves "
+                   "unchanged (box blur, Gaussian, Laplacian); Sobel and Prewitt kernels flip "
+                   "sign, so their outputs do too.")
+        for note in kernels.keras_notes(padding, stride, dilation, boundary, flip):
+            st.info(note, icon=":material/info:")
 
 if image is None or chosen is None:
     st.stop()

@@ -146,3 +146,24 @@ def test_pool_lab_feature_map_of_the_drawing():
     assert not at.exception
     assert at.selectbox(key="pool_layer").value == "conv1"
     assert "Output [" in " ".join(metrics(at))
+
+
+@pytest.mark.parametrize("setting, value, note", [
+    ("conv_padding", "full", "pads only 'valid' or 'same'"),
+    ("conv_boundary", "reflect", "mode 'REFLECT'"),
+    ("conv_mode", "true convolution", "rotated by 180°"),
+])
+def test_conv_lab_says_which_settings_keras_conv2d_does_not_have(setting, value, note):
+    at = AppTest.from_file(str(ROOT / "pages/conv.py"), default_timeout=120).run()
+    assert not any("Keras" in i.value for i in at.info)  # the defaults are Keras' own
+    widget = {"conv_padding": at.segmented_control, "conv_boundary": at.selectbox,
+              "conv_mode": at.radio}[setting](key=setting)
+    widget.set_value(value).run()
+    assert any(note in i.value for i in at.info)
+
+
+def test_conv_lab_stride_with_dilation_is_explained():
+    at = AppTest.from_file(str(ROOT / "pages/conv.py"), default_timeout=120).run()
+    at.slider(key="conv_stride").set_value(2)
+    at.slider(key="conv_dilation").set_value(2).run()
+    assert any("refuses a stride above 1 together with a dilation" in i.value for i in at.info)

@@ -97,3 +97,21 @@ def test_normalise():
 def test_to_text_round_trips():
     for k in kernels.NAMED.values():
         np.testing.assert_allclose(kernels.parse(kernels.to_text(k)), k, rtol=1e-5)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_stride_with_dilation_is_the_strided_subsample_the_note_describes(padding):
+    """The lab's note for stride > 1 with dilation > 1, checked against TensorFlow's own conv."""
+    import tensorflow as tf
+
+    from cnnviz import ops
+
+    rng = np.random.default_rng(0)
+    x, k = rng.random((17, 15)), rng.random((3, 3))
+    got = ops.conv2d(x, k, stride=2, dilation=2, padding=padding)
+    pads = [ops.pad_amounts(n, 3, 2, 2, padding) for n in x.shape]
+    padded = np.pad(x, pads)[None, ..., None]
+    full = tf.nn.conv2d(padded, k[..., None, None], strides=1, padding="VALID", dilations=2)
+    np.testing.assert_allclose(got, full.numpy()[0, ::2, ::2, 0], atol=1e-10)
+    notes = kernels.keras_notes(padding, 2, 2, "zeros", False)
+    assert len(notes) == 1 and "one output in 2 along each axis" in notes[0]
