@@ -318,9 +318,11 @@ DEFAULT_STACK = [
 ]
 
 
-def _stack_steps(stack: list[dict], input_shape, classes: int) -> list[tuple[str, dict]]:
+def _stack_steps(stack: list[dict], input_shape,
+                 classes: int) -> tuple[list[tuple[str, dict]], int]:
     """Check a layer stack shape by shape (naming the first layer that cannot work) and turn it
-    into builder steps; a Flatten and the softmax classifier are added at the end."""
+    into builder steps; a Flatten and the softmax classifier are added at the end. Also returns
+    the float32 values one image produces on its way through (input and every layer's output)."""
     from cnnviz import ops
 
     shape, steps, params, activations = tuple(input_shape), [], 0, _prod(input_shape)
@@ -383,7 +385,7 @@ def _stack_steps(stack: list[dict], input_shape, classes: int) -> list[tuple[str
     if len(shape) != 1:
         steps.append(("flatten", {}))
     steps.append(("dense", dict(units=classes, activation="softmax")))
-    return steps
+    return steps, activations + classes
 
 
 def _activation(row: dict, where: str) -> str:
@@ -396,8 +398,14 @@ def _activation(row: dict, where: str) -> str:
 def build_stack(stack: list[dict], input_shape, classes: int = 10, name: str = "custom"):
     """A Functional model from an edited layer stack, refused with a message naming the layer
     when it cannot work (a window larger than its input, too many parameters, ...)."""
-    steps = _stack_steps(stack, input_shape, classes)
+    steps, _ = _stack_steps(stack, input_shape, classes)
     return _conv_stack(name, tuple(input_shape), steps, [])
+
+
+def stack_activations(stack: list[dict], input_shape, classes: int = 10) -> int:
+    """Float32 values one image produces through an edited stack (its input and every layer's
+    output): what training must hold per image of a batch. ModelError if the stack is refused."""
+    return _stack_steps(stack, input_shape, classes)[1]
 
 
 # --- summaries -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import models, preprocess, training
+from cnnviz import live, models, preprocess, runs, training
 from tests.conftest import ROOT, requires_data
 
 
@@ -225,21 +225,22 @@ def tiny(**kw):
 
 @requires_data
 def test_training_with_lr_1e6_stops_with_advice(tmp_path):
-    run = training.LiveRun(tiny(optimizer="sgd", learning_rate=1e6), tmp_path).start()
+    run = live.LiveRun(tiny(optimizer="sgd", learning_rate=1e6), tmp_path).start()
     run.join(timeout=300)
-    assert run.snapshot()["status"] == "diverged"
-    assert "lower learning rate" in run.snapshot()["message"]
-    assert training.list_runs(tmp_path) == []  # no half-made run is offered as a model
+    assert run.snapshot().status is live.Status.DIVERGED
+    assert "lower learning rate" in run.snapshot().message
+    assert list(tmp_path.iterdir()) == []  # no half-made run, not even a hidden one
 
 
 @requires_data
 def test_stop_during_the_first_batch_still_saves_a_usable_run(tmp_path):
-    run = training.LiveRun(tiny(epochs=20), tmp_path)
+    run = live.LiveRun(tiny(epochs=20), tmp_path)
     run.stop()  # before (and so during) the first batch
+    assert run.snapshot().status is live.Status.STOPPING
     run.start().join(timeout=300)
     s = run.snapshot()
-    assert s["status"] == "stopped" and len(s["batch_loss"]) == 1
-    models.load(training.list_runs(tmp_path)[0] / "model.keras")
+    assert s.status is live.Status.STOPPED and len(s.batch_loss) == 1
+    models.load(runs.list_runs(tmp_path)[0] / "model.keras")
 
 
 SAVER = """
@@ -267,17 +268,18 @@ def test_kill_during_save_leaves_the_previous_model_intact(tmp_path):
 
 
 @requires_data
-def test_a_broken_run_folder_is_skipped_by_the_runs_page(tmp_path, monkeypatch):
-    monkeypatch.setattr(training, "DEFAULT_RUNS_DIR", tmp_path)
+def test_a_broken_run_folder_is_listed_with_its_problem(tmp_path):
+    """What the Runs page shows: the good run, and the broken one with one sentence."""
     good = training.train(tiny(), tmp_path)
     broken = tmp_path / "broken-run"
     broken.mkdir()
     (broken / "model.keras").write_bytes(b"")
+    (broken / "config.json").write_text('{"preset": "lenet5", "dataset": "mnist"}')
     (broken / "history.json").write_text("{ not json")
-    at = AppTest.from_file(str(ROOT / "pages/runs.py"), default_timeout=120).run()
-    assert not at.exception
-    assert "broken-run cannot be read" in at.warning[0].value
-    assert list(at.dataframe[0].value["run"]) == [good.run_dir.name]
+    scanned = {e.name: e for e in runs.scan_runs(tmp_path)}
+    assert scanned["broken-run"].problem == "history.json is not valid JSON"
+    assert scanned[good.run_dir.name].record.test_accuracy == good.test_accuracy
+    assert runs.list_runs(tmp_path) == [good.run_dir]
 
 
 def test_cifar10_unavailable_says_what_to_do(monkeypatch):
