@@ -242,21 +242,63 @@ def build(name: str):
     return builder()
 
 
+# Limits checked before Keras opens a file. The shipped LeNet-5 is 0.6 MB and Keras stores
+# members uncompressed; weights barely compress anyway (~1.1 to 1), while a zip bomb packs
+# gigabytes of zeros 1000 to 1. Python's zipfile stops each member at its declared size, so
+# checking the declared sizes bounds what unpacking can write.
+MAX_MODEL_BYTES = 100 * 2**20
+MAX_UNPACKED_BYTES = 512 * 2**20
+MAX_COMPRESSION_RATIO = 100
+_RATIO_FROM_BYTES = 2**20  # tiny members (configs) may compress well: only large ones count
+
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:,.0f} MB"
+
+
+def check_archive(path) -> None:
+    """Refuse (ModelError) a model file too large on disk or unpacked, or a zip bomb."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_MODEL_BYTES:
+        raise ModelError(f"{path.name} is {_mb(size)}; models up to {_mb(MAX_MODEL_BYTES)} "
+                         "can be used here")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ModelError(f"{path.name} is not a valid .keras file (it is not a zip "
+                         "archive)") from None
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ModelError(f"{path.name} would unpack to {_mb(unpacked)}; the limit is "
+                         f"{_mb(MAX_UNPACKED_BYTES)}")
+    for m in members:
+        if m.file_size >= _RATIO_FROM_BYTES and \
+                m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1):
+            raise ModelError(f"{path.name} is compressed "
+                             f"{m.file_size / max(m.compress_size, 1):,.0f} to 1, as zip bombs "
+                             "are, so it was not opened")
+
+
 def load(path) -> "keras.Model":  # noqa: F821
-    """Load a user's .keras file with safe_mode (no arbitrary code in Lambda layers)."""
+    """Load a user's .keras file with safe_mode (no arbitrary code in Lambda layers), after
+    `check_archive`. Messages name the file, never the folder it is in."""
     import keras
 
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path.name} is a folder, not a .keras file")
     if not path.is_file():
-        raise ModelError(f"no model file at {path}")
+        raise ModelError(f"no model file named {path.name} was found")
     if path.suffix != ".keras":
         raise ModelError(f"{path.name} is not a .keras file; save models with model.save('x.keras')")
-    if not zipfile.is_zipfile(path):
-        raise ModelError(f"{path.name} is not a valid .keras file (it is not a zip archive)")
+    check_archive(path)
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first_line = first_line.replace(str(path.parent), "…")  # Keras may quote the full path
         raise ModelError(f"{path.name} could not be loaded as a Keras model: {first_line}") from err
     if not isinstance(model, keras.Model):
         raise ModelError(f"{path.name} does not contain a Keras model")
