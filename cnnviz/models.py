@@ -284,8 +284,6 @@ def check_archive(path) -> None:
 def load(path) -> "keras.Model":  # noqa: F821
     """Load a user's .keras file with safe_mode (no arbitrary code in Lambda layers), after
     `check_archive`. Messages name the file, never the folder it is in."""
-    import keras
-
     path = Path(path)
     if path.is_dir():
         raise ModelError(f"{path.name} is a folder, not a .keras file")
@@ -294,6 +292,8 @@ def load(path) -> "keras.Model":  # noqa: F821
     if path.suffix != ".keras":
         raise ModelError(f"{path.name} is not a .keras file; save models with model.save('x.keras')")
     check_archive(path)
+    import keras  # only now: importing TensorFlow takes seconds and prints to stderr
+
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
