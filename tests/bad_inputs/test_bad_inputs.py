@@ -5,9 +5,12 @@ running, and leave nothing on disk lost or half-written."""
 import io
 import json
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zipfile
+import zlib
 
 import keras
 import numpy as np
@@ -50,6 +53,15 @@ def palette_with_alpha() -> bytes:
     return encode(img, "PNG", transparency=0)
 
 
+def png_header(width: int, height: int, colour_type: int) -> bytes:
+    """An 8-bit PNG that declares its size and ends there."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
 # name -> (file bytes, "error" message expected, or a predicted digit)
 IMAGES = {
     "empty file": (b"", "is empty"),
@@ -58,6 +70,7 @@ IMAGES = {
     "truncated JPEG": (encode(digit().convert("RGB"), "JPEG")[:300], "damaged or truncated"),
     "decompression bomb": (encode(Image.new("1", (12_000, 12_000)), "PNG"),
                            "too large|decompression bomb"),
+    "header declaring 8000x8000 RGBA": (png_header(8000, 8000, 6), "244 MB of memory to decode"),
     "1x1 pixel": (encode(Image.new("L", (1, 1), 0), "PNG"), "nothing|blank|too small"),
     "10000x10000 image": (encode(digit(10_000).convert("1"), "PNG"), 1),
     "16-bit PNG": (encode(Image.fromarray(np.asarray(digit(), np.uint16) * 257), "PNG"), 1),
@@ -171,6 +184,11 @@ def lambda_model(path):
     keras.Model(inputs, outputs).save(path)
 
 
+def zip_bomb(path):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("model.weights.h5", bytes(4 * 2**20))  # 4 MB of zeros in ~4 KB
+
+
 def regression_model(path):
     inputs = keras.Input((28, 28, 1))
     keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(inputs))).save(path)
@@ -183,6 +201,7 @@ def regression_model(path):
      "not a zip|could not"),
     ("wrong input shape", lambda p: models.build("cifar10_cnn").save(p), "expects inputs"),
     ("a non-classifier", regression_model, "10-class classifier"),
+    ("zip bomb", lambda p: zip_bomb(p), "as zip bombs are"),
 ])
 def test_model_file_through_the_cli_and_the_page_check(tmp_path, name, make, message):
     path = tmp_path / "model.keras"
@@ -230,6 +249,22 @@ def test_training_with_lr_1e6_stops_with_advice(tmp_path):
     assert run.snapshot().status is live.Status.DIVERGED
     assert "lower learning rate" in run.snapshot().message
     assert list(tmp_path.iterdir()) == []  # no half-made run, not even a hidden one
+
+
+def test_a_stack_too_big_for_memory_is_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "memory_budget", lambda: 2**30)
+    wide = [dict(layer="Conv2D", units=512, size=3, stride=1, padding="same",
+                 activation="relu")]
+    config = tiny(preset="custom", stack=wide, batch_size=4096)
+    run = live.LiveRun(config, tmp_path).start()
+    run.join(timeout=60)
+    s = run.snapshot()
+    assert s.status is live.Status.FAILED and s.batch_loss == ()
+    assert s.message == (
+        "Training could not start: one batch of 4,096 images would need about 18.4 GB for "
+        "this network's activations, more than the 1.0 GB a training may use here; use a "
+        "smaller batch size, or pool or stride earlier.")
+    assert list(tmp_path.iterdir()) == []
 
 
 @requires_data
