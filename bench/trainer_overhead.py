@@ -45,15 +45,15 @@ def poll_like_the_page(run, stop: threading.Event) -> None:
     while not stop.wait(0.5):
         polls += 1
         s = run.snapshot()
-        if s["batch_loss"]:
-            curves = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
-                                           s["epoch_ends"], curves)
+        if s.batch_loss:
+            curves = plots.training_curves(s.batch_loss, s.batch_acc, s.epoch_logs,
+                                           s.epoch_ends, curves)
             curves.to_json()
-        if s["filters"] is not None and polls % 2 == 0:  # the page's second fragment: 1 Hz
-            if s["visual_version"] != version:
-                version = s["visual_version"]
-                visuals = [plots.filters_grid(s["filters"]),
-                           *[plots.feature_maps(m, max_channels=16) for m in s["maps"].values()]]
+        if s.filters is not None and polls % 2 == 0:  # the page's second fragment: 1 Hz
+            if s.visual_version != version:
+                version = s.visual_version
+                visuals = [plots.filters_grid(s.filters),
+                           *[plots.feature_maps(m, max_channels=16) for m in s.maps.values()]]
             for fig in visuals:
                 fig.to_json()
 
@@ -61,9 +61,9 @@ def poll_like_the_page(run, stop: threading.Event) -> None:
 def app_fit(config) -> float:
     import tempfile
 
-    from cnnviz import training
+    from cnnviz import live
 
-    run = training.LiveRun(config, tempfile.mkdtemp(prefix="cnnviz-bench-")).start()
+    run = live.LiveRun(config, tempfile.mkdtemp(prefix="cnnviz-bench-")).start()
     stop = threading.Event()
     poller = threading.Thread(target=poll_like_the_page, args=(run, stop))
     poller.start()
@@ -71,8 +71,8 @@ def app_fit(config) -> float:
     stop.set()
     poller.join()
     s = run.snapshot()
-    assert s["status"] == "done", s["message"]
-    return s["total_images"] / s["epochs"] / min(s["epoch_seconds"][1:])
+    assert s.status is live.Status.DONE, s.message
+    return s.total_images / s.epochs / min(s.epoch_seconds[1:])
 
 
 def main(rounds: int = 6) -> dict:

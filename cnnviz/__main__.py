@@ -1,14 +1,17 @@
 """Command line: python -m cnnviz {summary,train,evaluate,predict,dream} ... (--json for machines).
 
-Errors a user can fix (unknown preset, missing or broken model file, wrong input shape) print
-one line on stderr and exit with code 2; progress bars go to stderr so --json output stays clean.
+Errors a user can fix (a bad argument, an unknown preset, a missing or broken model file, a
+wrong input shape, a diverging training) print one line on stderr and exit with code 2, bad
+arguments before any long work; progress bars go to stderr so --json output stays clean.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import sys
@@ -16,9 +19,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
 
-from cnnviz import data, models, summary  # noqa: E402  (cheap: they import Keras lazily)
+from cnnviz import data, models, runs, summary, training  # noqa: E402  (Keras loads lazily)
 
 EXIT_USAGE = 2
+MAX_LEARNING_RATE = 10.0  # beyond this every optimizer here diverges at once
+MAX_DREAM_STEPS = 5000  # the Inside page offers up to 1,000; 200 already converge
 
 
 class UserError(Exception):
@@ -70,6 +75,8 @@ class ProgressBar:
                              acc=f"{logs.get('accuracy', float('nan')):.4f}", refresh=False)
 
     def on_epoch(self, epoch, logs):
+        if self.bar.disable:  # --quiet: tqdm.write would still print
+            return
         shown = {k: round(float(v), 4) for k, v in logs.items()}
         self.bar.write(f"epoch {epoch + 1}: {shown}", file=sys.stderr)
 
@@ -93,9 +100,53 @@ def model_card(result, config, preset) -> dict:
     }
 
 
-def cmd_train(args) -> None:
-    from cnnviz import training
+def check_train_args(args) -> None:
+    """Refuse arguments that cannot work, before any data is loaded or model built."""
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
+                        ("--subset", args.subset)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} must be at least 1 (got {value})")
+    if args.lr is not None and not (math.isfinite(args.lr) and 0 < args.lr <= MAX_LEARNING_RATE):
+        raise UserError(f"--lr must be a number above 0 and at most {MAX_LEARNING_RATE:g} "
+                        f"(got {args.lr:g})")
+    if args.seed is not None and args.seed < 0:
+        raise UserError(f"--seed must be 0 or more (got {args.seed})")
+    check_out_folder(Path(args.out or runs.DEFAULT_RUNS_DIR))
+    if args.export:
+        check_export(Path(args.export))
 
+
+def check_out_folder(out: Path) -> None:
+    existing = next(p for p in [out, *out.parents] if p.exists())  # the rest gets created
+    if not existing.is_dir():
+        raise UserError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--out {out} cannot be written to (no permission for {existing})")
+
+
+def check_export(export: Path) -> None:
+    if export.is_dir():
+        raise UserError(f"--export {export} is a folder; give a file name ending in .keras")
+    if export.suffix != ".keras":
+        raise UserError(f"--export {export} must end in .keras")
+    folder = export.parent
+    if not folder.is_dir():
+        raise UserError(f"--export {export}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"--export {export}: the folder {folder} cannot be written to")
+
+
+def fit_subset(config: training.TrainConfig, n_images: int) -> training.TrainConfig:
+    """A --subset beyond the data means all of it: said on stderr, not refused."""
+    if config.subset is None or config.subset <= n_images:
+        return config
+    print(f"note: --subset {config.subset} is more than the {n_images:,} training images; "
+          "using all of them", file=sys.stderr)
+    return dataclasses.replace(config, subset=None)
+
+
+def cmd_train(args) -> None:
+    check_train_args(args)
     config = training.TrainConfig.from_preset(
         args.preset, args.recipe, dataset=args.dataset, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.lr, optimizer=args.optimizer,
@@ -104,6 +155,7 @@ def cmd_train(args) -> None:
     dataset = data.load(config.dataset)
     if dataset.is_sample:
         print(f"note: {dataset.message}", file=sys.stderr)
+    config = fit_subset(config, len(dataset.x_train))
     models.check_input(models.build(config.preset), dataset.info.image_shape)
     n_train = len(training.training_arrays(config, dataset)[0][0])
     bar = ProgressBar(config.epochs * -(-n_train // config.batch_size), enabled=not args.quiet)
@@ -126,8 +178,6 @@ def cmd_train(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from cnnviz import training
-
     model = models.load(args.model)
     result = training.evaluate(model, args.dataset)
     emit(args, result, f"accuracy {result['accuracy']:.4f}  loss {result['loss']:.4f}  "
@@ -167,12 +217,22 @@ def predict_one(probe, path: Path) -> dict:
             "probs": [float(p) for p in probs]}
 
 
+def usable_classifier(path: str):
+    """The model at `path`, or UserError saying why it cannot classify 28×28 digits."""
+    from cnnviz import introspect
+
+    model = models.load(path)
+    try:
+        introspect.classifier(model)
+    except models.ModelError as err:
+        raise UserError(f"{Path(path).name} cannot classify 28×28 digits: {err}") from err
+    return model
+
+
 def cmd_predict(args) -> None:
     from cnnviz import explain
 
-    model = models.load(args.model)
-    models.check_input(model, (28, 28, 1))
-    probe = explain.Probe(model)
+    probe = explain.Probe(usable_classifier(args.model))
     paths = image_paths(args.paths)
     if not paths:
         raise UserError("no images found in " + ", ".join(args.paths))
@@ -194,10 +254,10 @@ def cmd_predict(args) -> None:
 def cmd_dream(args) -> None:
     from cnnviz import explain, images
 
-    model = models.load(args.model)
-    if args.steps < 1:
-        raise UserError("--steps must be at least 1")
-    dream = explain.Dreamer(model).run(explain.DreamSettings(steps=args.steps))
+    if not 1 <= args.steps <= MAX_DREAM_STEPS:
+        raise UserError(f"--steps must be between 1 and {MAX_DREAM_STEPS:,} (got {args.steps})")
+    dream = explain.Dreamer(usable_classifier(args.model)).run(
+        explain.DreamSettings(steps=args.steps))
     out = Path(args.out)
     classes = []
     for i, image in enumerate(dream.images):
@@ -261,7 +321,8 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (UserError, models.ModelError, data.DatasetUnavailable, ValueError) as err:
+    except (UserError, models.ModelError, data.DatasetUnavailable, training.TrainingDiverged,
+            ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     return 0

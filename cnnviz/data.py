@@ -7,6 +7,7 @@ teaching views never have to guess a layout.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 SAMPLE_DIR = Path(__file__).parent / "assets" / "samples"
+
+log = logging.getLogger("cnnviz")
 
 
 @dataclass(frozen=True)
@@ -88,20 +91,49 @@ def _keras_load(name: str):
     return getattr(datasets, name).load_data()
 
 
+# What keras.datasets keeps in KERAS_HOME/datasets for each set (Keras 3's layout)
+KERAS_CACHE_FILES = {
+    "mnist": ("mnist.npz",),
+    "fashion_mnist": tuple(f"fashion-mnist/{part}-{kind}-idx{dims}-ubyte.gz"
+                           for part in ("train", "t10k")
+                           for kind, dims in (("labels", 1), ("images", 3))),
+    "cifar10": ("cifar-10-batches-py-target_archive",),
+}
+
+
+def keras_cache() -> Path:
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+
+
+def in_keras_cache(name: str) -> bool:
+    """Whether Keras will read the set from its cache rather than download it."""
+    return all((keras_cache() / f).is_file() for f in KERAS_CACHE_FILES[name])
+
+
+def available(name: str) -> bool:
+    """Whether a dataset can be loaded without a download: bundled sample or Keras cache."""
+    return info(name).has_sample or in_keras_cache(name)
+
+
 @functools.lru_cache(maxsize=None)
 def load(name: str) -> Dataset:
-    """Load a dataset once per process; fall back to the bundled sample when offline."""
+    """Load a dataset once per process; fall back to the bundled sample when it cannot be
+    downloaded. A set that is in the Keras cache but cannot be read (damaged, unreadable, a
+    hash mismatch) raises DatasetUnavailable instead: the sample would hide a problem the
+    server's owner can fix, and nothing is cached, so the next call tries again."""
     meta = info(name)
+    cached = in_keras_cache(name)  # before the call: Keras deletes a file that fails its hash
     try:
         (x_train, y_train), (x_test, y_test) = _keras_load(name)
-    except Exception as err:  # noqa: BLE001 - Keras raises many types when it cannot download
-        reason = f"{meta.title} could not be downloaded ({type(err).__name__}: {err})."
-        if not meta.has_sample:
+    except Exception as err:  # noqa: BLE001 - Keras raises many types, even plain Exception
+        log.warning("loading %s failed", name, exc_info=True)
+        if cached:
             raise DatasetUnavailable(
-                f"{reason} There is no bundled sample for it; connect to the internet "
-                "or place the files in the Keras cache (KERAS_HOME/datasets)."
+                f"{meta.title} is in the Keras cache but could not be read "
+                f"({type(err).__name__}); delete its files from KERAS_HOME/datasets so that "
+                "they are downloaded again."
             ) from err
-        return load_sample(name, message=reason)
+        return _offline(meta, err)
     return Dataset(
         meta,
         to_nhwc_float(x_train),
@@ -111,19 +143,19 @@ def load(name: str) -> Dataset:
     )
 
 
+def _offline(meta: DatasetInfo, err: Exception) -> Dataset:
+    """The bundled sample in place of a set that could not be downloaded."""
+    reason = f"{meta.title} could not be downloaded ({type(err).__name__})."
+    if not meta.has_sample:
+        raise DatasetUnavailable(
+            f"{reason} There is no bundled sample for it; connect to the internet "
+            "or place the files in the Keras cache (KERAS_HOME/datasets)."
+        ) from err
+    return load_sample(meta.name, message=reason)
+
+
 # Chelsea the cat, from scikit-image's sample data: CC0 by the photographer, Stefan van der Walt.
 SAMPLE_PHOTO = SAMPLE_DIR / "chelsea.png"
-
-
-def available(name: str) -> bool:
-    """Whether a dataset can be loaded without a download: bundled sample or Keras cache."""
-    if info(name).has_sample:
-        return True
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
-    return any(cache.glob(f"{KERAS_CACHE_NAMES.get(name, name)}*"))
-
-
-KERAS_CACHE_NAMES = {"cifar10": "cifar-10-batches-py"}
 
 
 def sample_path(name: str) -> Path:

@@ -242,21 +242,63 @@ def build(name: str):
     return builder()
 
 
-def load(path) -> "keras.Model":  # noqa: F821
-    """Load a user's .keras file with safe_mode (no arbitrary code in Lambda layers)."""
-    import keras
+# Limits checked before Keras opens a file. The shipped LeNet-5 is 0.6 MB and Keras stores
+# members uncompressed; weights barely compress anyway (~1.1 to 1), while a zip bomb packs
+# gigabytes of zeros 1000 to 1. Python's zipfile stops each member at its declared size, so
+# checking the declared sizes bounds what unpacking can write.
+MAX_MODEL_BYTES = 100 * 2**20
+MAX_UNPACKED_BYTES = 512 * 2**20
+MAX_COMPRESSION_RATIO = 100
+_RATIO_FROM_BYTES = 2**20  # tiny members (configs) may compress well: only large ones count
 
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:,.0f} MB"
+
+
+def check_archive(path) -> None:
+    """Refuse (ModelError) a model file too large on disk or unpacked, or a zip bomb."""
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_MODEL_BYTES:
+        raise ModelError(f"{path.name} is {_mb(size)}; models up to {_mb(MAX_MODEL_BYTES)} "
+                         "can be used here")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ModelError(f"{path.name} is not a valid .keras file (it is not a zip "
+                         "archive)") from None
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ModelError(f"{path.name} would unpack to {_mb(unpacked)}; the limit is "
+                         f"{_mb(MAX_UNPACKED_BYTES)}")
+    for m in members:
+        if m.file_size >= _RATIO_FROM_BYTES and \
+                m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1):
+            raise ModelError(f"{path.name} is compressed "
+                             f"{m.file_size / max(m.compress_size, 1):,.0f} to 1, as zip bombs "
+                             "are, so it was not opened")
+
+
+def load(path) -> "keras.Model":  # noqa: F821
+    """Load a user's .keras file with safe_mode (no arbitrary code in Lambda layers), after
+    `check_archive`. Messages name the file, never the folder it is in."""
+    path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path.name} is a folder, not a .keras file")
     if not path.is_file():
-        raise ModelError(f"no model file at {path}")
+        raise ModelError(f"no model file named {path.name} was found")
     if path.suffix != ".keras":
         raise ModelError(f"{path.name} is not a .keras file; save models with model.save('x.keras')")
-    if not zipfile.is_zipfile(path):
-        raise ModelError(f"{path.name} is not a valid .keras file (it is not a zip archive)")
+    check_archive(path)
+    import keras  # only now: importing TensorFlow takes seconds and prints to stderr
+
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first_line = first_line.replace(str(path.parent), "…")  # Keras may quote the full path
         raise ModelError(f"{path.name} could not be loaded as a Keras model: {first_line}") from err
     if not isinstance(model, keras.Model):
         raise ModelError(f"{path.name} does not contain a Keras model")
@@ -281,21 +323,24 @@ def save(model, path) -> Path:
 
 
 def check_input_shape(input_shape, image_shape) -> None:
-    want = tuple(int(d) for d in input_shape)
+    """Raise ModelError unless images of `image_shape` fit the input (zero-padded if smaller;
+    a size of None takes any)."""
+    want = tuple(None if d is None else int(d) for d in input_shape)
     h, w, c = image_shape
-    if len(want) != 3 or want[2] != c or want[0] < h or want[1] < w:
+    if len(want) != 3 or want[2] != c or any(
+            d is not None and d < n for d, n in zip(want[:2], (h, w))):
         raise ModelError(
             f"the model expects inputs of shape {want} but the images are {h}x{w}x{c}"
         )
 
 
 def check_input(model, image_shape) -> None:
-    """Raise ModelError unless the model takes images of `image_shape` (after zero-padding)."""
-    check_input_shape(model.input_shape[1:], image_shape)
-    if model.output_shape[-1] != 10:
-        raise ModelError(
-            f"the model has {model.output_shape[-1]} outputs; a 10-class classifier is needed"
-        )
+    """Raise ModelError unless the model classifies images of `image_shape` into 10 classes
+    with exactly their channels (what training and evaluation on a dataset need)."""
+    from cnnviz import introspect
+
+    check_input_shape(model.input_shape[1:] if len(model.inputs) == 1 else (), image_shape)
+    introspect.classifier(model, image_shape)
 
 
 # --- a layer stack edited on the Train page ------------------------------------------------
@@ -318,9 +363,11 @@ DEFAULT_STACK = [
 ]
 
 
-def _stack_steps(stack: list[dict], input_shape, classes: int) -> list[tuple[str, dict]]:
+def _stack_steps(stack: list[dict], input_shape,
+                 classes: int) -> tuple[list[tuple[str, dict]], int]:
     """Check a layer stack shape by shape (naming the first layer that cannot work) and turn it
-    into builder steps; a Flatten and the softmax classifier are added at the end."""
+    into builder steps; a Flatten and the softmax classifier are added at the end. Also returns
+    the float32 values one image produces on its way through (input and every layer's output)."""
     from cnnviz import ops
 
     shape, steps, params, activations = tuple(input_shape), [], 0, _prod(input_shape)
@@ -383,7 +430,7 @@ def _stack_steps(stack: list[dict], input_shape, classes: int) -> list[tuple[str
     if len(shape) != 1:
         steps.append(("flatten", {}))
     steps.append(("dense", dict(units=classes, activation="softmax")))
-    return steps
+    return steps, activations + classes
 
 
 def _activation(row: dict, where: str) -> str:
@@ -396,8 +443,14 @@ def _activation(row: dict, where: str) -> str:
 def build_stack(stack: list[dict], input_shape, classes: int = 10, name: str = "custom"):
     """A Functional model from an edited layer stack, refused with a message naming the layer
     when it cannot work (a window larger than its input, too many parameters, ...)."""
-    steps = _stack_steps(stack, input_shape, classes)
+    steps, _ = _stack_steps(stack, input_shape, classes)
     return _conv_stack(name, tuple(input_shape), steps, [])
+
+
+def stack_activations(stack: list[dict], input_shape, classes: int = 10) -> int:
+    """Float32 values one image produces through an edited stack (its input and every layer's
+    output): what training must hold per image of a batch. ModelError if the stack is refused."""
+    return _stack_steps(stack, input_shape, classes)[1]
 
 
 def _prod(shape) -> int:

@@ -270,10 +270,25 @@ STAGE_TITLES = {
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 100_000_000  # 10,000 x 10,000 opens; a larger one is refused, as bombs are
+MAX_DECODE_BYTES = 200 * 2**20  # what the decoded image may take in memory
+# Bytes Pillow holds per decoded pixel: one for 1-bit, grey and palette images, two for
+# 16-bit grey; four for the rest (32-bit I and F, and multi-band pixels, padded to 4 bytes).
+DECODED_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 
 
 class ImageError(ValueError):
     """An upload that is not a usable image; the message says what to do."""
+
+
+def check_decode_budget(img: Image.Image, name: str) -> None:
+    """Refuse an opened, not yet decoded image whose pixels would exceed MAX_DECODE_BYTES."""
+    per_pixel = DECODED_BYTES.get(img.mode, 4)
+    need = img.width * img.height * per_pixel
+    if need > MAX_DECODE_BYTES:
+        raise ImageError(f"{name} would take {need / 2**20:,.0f} MB of memory to decode "
+                         f"({img.width}x{img.height} pixels, {per_pixel} bytes each for "
+                         f"{img.mode}); the limit is {MAX_DECODE_BYTES // 2**20} MB, so scale "
+                         "it down or save it as greyscale.")
 
 
 def open_image(raw: bytes, name: str = "the file") -> Image.Image:
@@ -298,6 +313,7 @@ def open_image(raw: bytes, name: str = "the file") -> Image.Image:
                                  f"open safely; scale it below {MAX_PIXELS // 10**6} megapixels.")
             img.seek(0)
             img.draft(None, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size, far cheaper
+            check_decode_budget(img, name)  # from the header (and draft size): nothing decoded yet
             img.load()
             img = ImageOps.exif_transpose(img)
     except ImageError:

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from cnnviz import plots, training
+from cnnviz import plots, runs
 from cnnviz.ui import shell
 from cnnviz.ui.run_report import run_report, use_run_button
 
@@ -11,40 +11,47 @@ st.caption("Every training, from this page or from `python -m cnnviz train`, is 
            "its model, history and settings under the runs directory (`runs/`, or "
            "`$CNNVIZ_RUNS_DIR`).")
 
-runs = training.list_runs()
-if not runs:
+entries = runs.scan_runs()
+readable = {e.name: e for e in entries if e.record is not None}
+for e in entries:
+    if e.record is None:
+        st.warning(f"Run {e.name} cannot be read: {e.problem}. It is left out.",
+                   icon=":material/folder_off:")
+if not readable:
     st.info("No runs yet: train a model on the Train page or with `python -m cnnviz train`.",
             icon=":material/folder_open:")
     st.stop()
-info = {}
-for run_dir in runs:
-    try:
-        info[run_dir.name] = training.read_run(run_dir)
-    except (OSError, ValueError) as err:
-        st.warning(f"Run {run_dir.name} cannot be read ({err}); it is skipped.")
 st.dataframe(pd.DataFrame([{
-    "run": name, "model": r["config"]["preset"], "dataset": r["config"]["dataset"],
-    "epochs": len(r["history"].get("loss", [])), "test accuracy": r["test_accuracy"],
-    "seconds": round(r["seconds"]), "stopped early": r["stopped_early"]}
-    for name, r in info.items()]), hide_index=True, width="stretch", key="runs_table",
-    column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    "run": name, "model": r.config["preset"], "dataset": r.config["dataset"],
+    "optimizer": str(r.config.get("optimizer", "")).upper(),
+    "learning rate": r.config.get("learning_rate"), "batch size": r.config.get("batch_size"),
+    "epochs": len(r.history.get("loss", [])), "test accuracy": r.test_accuracy,
+    "seconds": round(r.seconds), "stopped early": r.stopped_early}
+    for name, r in ((n, e.record) for n, e in readable.items())]),
+    hide_index=True, width="stretch", key="runs_table",
+    column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                   "learning rate": st.column_config.NumberColumn(format="%g")})
 
-chosen = st.multiselect("Compare curves", list(info), default=list(info)[:2], max_selections=4,
-                        key="runs_compare")
+chosen = st.multiselect("Compare curves", list(readable), default=list(readable)[:2],
+                        max_selections=4, key="runs_compare")
 if chosen:
-    st.plotly_chart(plots.runs_overlay({n: info[n]["history"] for n in chosen}),
+    st.plotly_chart(plots.runs_overlay({n: readable[n].record.history for n in chosen}),
                     key="runs_overlay", width="stretch")
 
 st.subheader("One run")
-name = st.selectbox("Run", list(info), key="runs_one")
-run_dir = training.DEFAULT_RUNS_DIR / name
+name = st.selectbox("Run", list(readable), key="runs_one")
+entry = readable[name]
 c1, c2 = st.columns(2)
 with c1:
-    st.download_button("Download model.keras", (run_dir / "model.keras").read_bytes(),
-                       file_name=f"{name}.keras", key="runs_download",
-                       icon=":material/download:", width="stretch")
+    try:
+        model_bytes = (entry.path / "model.keras").read_bytes()
+    except OSError:
+        st.error(f"Run {name}'s model.keras cannot be read any more.")
+        st.stop()
+    st.download_button("Download model.keras", model_bytes, file_name=f"{name}.keras",
+                       key="runs_download", icon=":material/download:", width="stretch")
 with c2:
-    use_run_button(str(run_dir), "runs_use")
+    use_run_button(str(entry.path), "runs_use")
 with st.expander("Settings (config.json)", icon=":material/settings:"):
-    st.json(info[name]["config"])
-run_report(str(run_dir), "runs_report")
+    st.json(entry.record.config)
+run_report(str(entry.path), "runs_report")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import training
+from cnnviz import live
 from cnnviz.ui import shell
 from cnnviz.ui import train as panels
 from cnnviz.ui.run_report import run_report, use_run_button
@@ -15,7 +15,7 @@ st.caption("Pick a dataset and a model (or build your own), press Train, and wat
 
 run = st.session_state.get("train_run")
 busy = run is not None and run.running
-setup, live = st.columns([1, 1.5], gap="large")
+setup, watch = st.columns([1, 1.5], gap="large")
 with setup:
     config = panels.train_setup("train", disabled=busy)
     if busy:
@@ -25,13 +25,13 @@ with setup:
     elif st.button("Train", key="train_start", icon=":material/play_circle:", type="primary",
                    disabled=config is None, width="stretch"):
         try:
-            st.session_state["train_run"] = training.LiveRun(config).start()
-        except training.TooBusy as err:
+            st.session_state["train_run"] = live.LiveRun(config).start()
+        except live.TooBusy as err:
             st.error(str(err), icon=":material/hourglass_top:")
         else:
             st.rerun()  # redraw with the controls locked and a Stop button
 
-with live:
+with watch:
     if run is None:
         st.info("The live view appears here once training starts. The starting settings "
                 "train LeNet-5 on 6,000 images for 2 epochs, about half a minute; choose a "
@@ -51,15 +51,15 @@ with live:
 
     live_view()
     state = run.snapshot()
-    if state["status"] in ("diverged", "failed"):
-        st.error(state["message"], icon=":material/error:")
-    elif not busy and state["status"] in ("done", "stopped"):
+    if state.failed:
+        st.error(state.message, icon=":material/error:")
+    elif not busy and state.finished:
         stopped = " (stopped early; the weights so far were kept)" \
-            if state["status"] == "stopped" else ""
-        st.success(f"Saved as run {Path(state['run_dir']).name}{stopped}.",
+            if state.status is live.Status.STOPPED else ""
+        st.success(f"Saved as run {Path(state.run_dir).name}{stopped}.",
                    icon=":material/task_alt:")
-        use_run_button(state["run_dir"], "train_use")
+        use_run_button(state.run_dir, "train_use")
 
-if run is not None and not busy and state["status"] in ("done", "stopped"):
+if run is not None and not busy and state.finished:
     st.subheader("How the trained model does on the test set")
-    run_report(state["run_dir"], "train_report")
+    run_report(state.run_dir, "train_report")

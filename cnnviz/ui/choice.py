@@ -62,20 +62,20 @@ def run_label(run_name: str) -> str:
 
 
 def labels() -> list[str]:
-    from cnnviz import training
+    from cnnviz import runs
 
-    return [SHIPPED_LABEL, *[run_label(run.name) for run in training.list_runs()],
+    return [SHIPPED_LABEL, *[run_label(run.name) for run in runs.list_runs()],
             *[f"Upload {name}" for name in uploads().paths]]
 
 
 def ref(label: str) -> ModelRef:
     """The file behind a model label, derived from the label: no scan of the runs folder."""
-    from cnnviz import training
+    from cnnviz import runs
 
     if label == SHIPPED_LABEL:
         return ModelRef.of(models.SHIPPED_MODEL)
     if label.startswith("Run "):
-        return ModelRef.of(training.DEFAULT_RUNS_DIR / label.removeprefix("Run ") / "model.keras")
+        return ModelRef.of(runs.DEFAULT_RUNS_DIR / label.removeprefix("Run ") / "model.keras")
     return ModelRef.of(uploads().paths[label.removeprefix("Upload ")])
 
 
@@ -146,12 +146,11 @@ def _add_upload(upload) -> None:
 
 def trained_on(label: str) -> str:
     """The dataset a model learned from: a run says so in its config; others are MNIST."""
-    from cnnviz.files import read_json
+    from cnnviz import runs
 
     if not label.startswith("Run "):
         return "mnist"
-    config = Path(ref(label).path).parent / "config.json"
     try:
-        return read_json(config).get("dataset", "mnist")
-    except (OSError, ValueError, AttributeError):
+        return runs.read_run(Path(ref(label).path).parent).config["dataset"]
+    except (runs.RunError, OSError):
         return "mnist"

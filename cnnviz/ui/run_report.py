@@ -23,11 +23,17 @@ def _predictions(model_path: str, mtime: float, dataset_name: str):  # noqa: ARG
 
 
 def run_report(run_dir: str, key: str) -> None:
-    from cnnviz import plots, training
+    from cnnviz import data, plots, runs, training
 
     model_path = f"{run_dir}/model.keras"
-    dataset_name = training.read_run(run_dir)["config"]["dataset"]
-    probs, ds = _predictions(model_path, os.path.getmtime(model_path), dataset_name)
+    try:
+        dataset_name = runs.read_run(run_dir).config["dataset"]
+        probs, ds = _predictions(model_path, os.path.getmtime(model_path), dataset_name)
+    except (runs.RunError, models.ModelError, data.DatasetUnavailable, ValueError,
+            OSError) as err:
+        st.error(f"No report for run {Path(run_dir).name}: {_reason(err)}.",
+                 icon=":material/error:")
+        return
     pred = probs.argmax(1)
     names = ds.class_names
     counts = training.confusion_matrix(ds.y_test, pred, len(names))
@@ -57,6 +63,12 @@ def run_report(run_dir: str, key: str) -> None:
                   for i in wrong]
         st.plotly_chart(plots.image_grid(ds.x_test[wrong], titles, cols=6),
                         key=f"{key}_wrong", width="stretch")
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, OSError):
+        return "its files cannot be read any more"
+    return str(err).rstrip(".")
 
 
 def use_run_button(run_dir: str, key: str) -> None:

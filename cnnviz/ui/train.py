@@ -8,6 +8,7 @@ import json
 import streamlit as st
 
 from cnnviz import data, models, summary
+from cnnviz.live import RunState, Status
 from cnnviz.ui.widgets import layer_table
 
 CUSTOM = "custom (edit the layers)"
@@ -71,19 +72,24 @@ def train_setup(key: str, disabled: bool):
         st.caption(models.PRESETS[preset].description)
     shape = data.DATASETS[dataset_name].image_shape
     try:
-        summary = summary_table(preset, json.dumps(stack) if stack else None, shape)
-        models.check_input_shape(summary["input_shape"], shape)
+        table = summary_table(preset, json.dumps(stack) if stack else None, shape)
+        models.check_input_shape(table["input_shape"], shape)
     except models.ModelError as err:
         st.error(f"This model cannot be trained: {err}.", icon=":material/block:")
-        summary = None
-    if summary is not None:
-        _summary_view(summary)
+        table = None
+    if table is not None:
+        _summary_view(table)
     # drawn even when the stack is refused: a control that is not drawn loses its value
     settings = _settings(key, disabled)
-    if summary is None:
+    if table is None:
         return None
     config = training.TrainConfig(preset="custom" if stack else preset, dataset=dataset_name,
                                   stack=stack, **settings)
+    try:
+        training.check_memory(config, shape)
+    except models.ModelError as err:
+        st.error(f"This model cannot be trained here: {err}.", icon=":material/memory:")
+        return None
     _warn_if_too_few_steps(config)
     return config
 
@@ -152,14 +158,14 @@ def _stack_editor(key: str, disabled: bool) -> list[dict]:
              for k, v in row.items() if k != "order"} for row in edited.to_dict("records")]
 
 
-def _summary_view(summary: dict) -> None:
+def _summary_view(table: dict) -> None:
     c1, c2 = st.columns(2)
-    c1.metric("Parameters", f"{summary['total_params']:,}")
-    c2.metric("FLOPs per image", f"{summary['flops']:,}",
-              help=f"Not counted: {', '.join(summary['not_counted'])}"
-              if summary["not_counted"] else None)
+    c1.metric("Parameters", f"{table['total_params']:,}")
+    c2.metric("FLOPs per image", f"{table['flops']:,}",
+              help=f"Not counted: {', '.join(table['not_counted'])}"
+              if table["not_counted"] else None)
     # the layer names say their type; without that column the table fits the narrow panel
-    layer_table(summary, "summary_table", ("FLOPs",), types=False)
+    layer_table(table, "summary_table", ("FLOPs",), types=False)
 
 
 # --- the live view -------------------------------------------------------------------------
@@ -172,45 +178,46 @@ def _duration(seconds) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def _stopped_where(s) -> str:
+def _stopped_where(s: RunState) -> str:
     """Keras ends a stopped epoch early (and still reports it): say which and where."""
-    ends = [0, *s["epoch_ends"]]
+    ends = [0, *s.epoch_ends]
     if len(ends) == 1:
         return "Stopped before the first batch"
-    if ends[-1] - ends[-2] < (s["steps"] or 0):
+    if ends[-1] - ends[-2] < (s.steps or 0):
         return f"Stopped during epoch {len(ends) - 1}, after batch {ends[-1] - ends[-2]}"
     return f"Stopped after epoch {len(ends) - 1}"
 
 
-def progress(s, key: str) -> None:
+def progress(s: RunState, key: str) -> None:
     """Progress bar and curves of one snapshot of a LiveRun."""
     from cnnviz import plots
 
-    label = {"starting": "Starting…", "loading": "Loading the data and building the model…",
-             "stopping": "Stopping after this batch…",
-             "done": f"Finished {s['epochs']} epochs in {_duration(s['seconds'])}",
-             "stopped": _stopped_where(s),
-             "diverged": "Stopped: the loss diverged",
-             "failed": "Failed"}.get(s["status"])
-    if label is None and s["steps"]:
-        epoch_now = min(s["epoch"] + 1, s["epochs"])
-        label = (f"Epoch {epoch_now}/{s['epochs']} · batch {s['batch']}/{s['steps']} · "
-                 f"{s['rate'] or 0:,.0f} images/s · ETA {_duration(s['eta'])}")
-    st.progress(min(s["images"] / s["total_images"], 1.0) if s["total_images"] else 0.0,
+    label = {Status.STARTING: "Starting…",
+             Status.LOADING: "Loading the data and building the model…",
+             Status.STOPPING: "Stopping after this batch…",
+             Status.DONE: f"Finished {s.epochs} epochs in {_duration(s.seconds)}",
+             Status.STOPPED: _stopped_where(s),
+             Status.DIVERGED: "Stopped: the loss diverged",
+             Status.FAILED: "Failed"}.get(s.status)
+    if label is None and s.steps:
+        epoch_now = min(s.epoch + 1, s.epochs)
+        label = (f"Epoch {epoch_now}/{s.epochs} · batch {s.batch}/{s.steps} · "
+                 f"{s.rate or 0:,.0f} images/s · ETA {_duration(s.eta)}")
+    st.progress(min(s.images / s.total_images, 1.0) if s.total_images else 0.0,
                 text=label)
-    if s["batch_loss"]:
+    if s.batch_loss:
         previous = st.session_state.get(f"{key}_curves")
-        fig = plots.training_curves(s["batch_loss"], s["batch_acc"], s["epoch_logs"],
-                                    s["epoch_ends"],
-                                    previous[1] if previous and previous[0] == s["run_dir"]
+        fig = plots.training_curves(s.batch_loss, s.batch_acc, s.epoch_logs,
+                                    s.epoch_ends,
+                                    previous[1] if previous and previous[0] == s.run_dir
                                     else None)
-        st.session_state[f"{key}_curves"] = (s["run_dir"], fig)
+        st.session_state[f"{key}_curves"] = (s.run_dir, fig)
         st.plotly_chart(fig, key=f"{key}_curves", width="stretch")
 
 
-def visuals(s, key: str) -> None:
+def visuals(s: RunState, key: str) -> None:
     """The first layer's filters and one test image's feature maps, as last published."""
-    if s["filters"] is None:
+    if s.filters is None:
         return
     left, right = st.columns([1, 1.6])
     with left:
@@ -219,7 +226,7 @@ def visuals(s, key: str) -> None:
                         width="stretch")
     with right:
         st.markdown("**Feature maps of one test image**")
-        names = list(s["maps"])
+        names = list(s.maps)
         # one layer at a time: every chart shown is redrawn each second, tabs included
         from cnnviz.ui.widgets import pick_one
 
@@ -228,18 +235,18 @@ def visuals(s, key: str) -> None:
                         width="stretch")
 
 
-def _visual_figure(s, key: str, *what: str):
+def _visual_figure(s: RunState, key: str, *what: str):
     """A published visual, ("filters",) or ("maps", layer), built once per publication and
     only when shown: rebuilding it on every poll of the page would slow the training."""
     from cnnviz import plots
 
     cached = st.session_state.get(f"{key}_figures")
-    if cached is None or cached[0] != (s["run_dir"], s["visual_version"]):
-        cached = ((s["run_dir"], s["visual_version"]), {})
+    if cached is None or cached[0] != (s.run_dir, s.visual_version):
+        cached = ((s.run_dir, s.visual_version), {})
         st.session_state[f"{key}_figures"] = cached
     figures = cached[1]
     if what not in figures:
         # filters: a near-square grid, for their narrow column (one row made them specks)
-        figures[what] = plots.filters_grid(s["filters"], cols=None) if what == ("filters",) \
-            else plots.feature_maps(s["maps"][what[1]], max_channels=16)
+        figures[what] = plots.filters_grid(s.filters, cols=None) if what == ("filters",) \
+            else plots.feature_maps(s.maps[what[1]], max_channels=16)
     return figures[what]

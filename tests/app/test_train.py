@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import introspect, models, summary, training
+from cnnviz import introspect, live, models, runs, summary, training
 from tests.conftest import ROOT, requires_data
 
 
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(training, "DEFAULT_RUNS_DIR", tmp_path)
+    monkeypatch.setattr(runs, "DEFAULT_RUNS_DIR", tmp_path)
     return tmp_path
 
 
@@ -90,7 +90,7 @@ def test_custom_stack_summary_and_impossible_stack(runs_dir):
     assert {m.label: m.value for m in at.metric}["Parameters"] == f"{model.count_params():,}"
     at.selectbox(key="train_optimizer").set_value("rmsprop").run()
     # the first conv's kernel made larger than the 28×28 input
-    at.session_state["train_stack_start"] = [{**models.DEFAULT_STACK[0], "size": 40,
+    at.session_state.train_stack_start = [{**models.DEFAULT_STACK[0], "size": 40,
                                               "padding": "valid"},
                                              *models.DEFAULT_STACK[1:]]
     at.run()
@@ -115,7 +115,7 @@ def test_start_a_tiny_training_see_progress_and_stop(runs_dir):
     at.number_input(key="train_batch_size").set_value(32)
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
-    run = at.session_state["train_run"]
+    run = at.session_state.train_run
     wait_for(at, lambda a: "batch" in progress_text(a) and "images/s" in progress_text(a))
     first = progress_text(at)
     wait_for(at, lambda a: progress_text(a) != first)
@@ -130,24 +130,24 @@ def test_start_a_tiny_training_see_progress_and_stop(runs_dir):
     at.button(key="train_stop").click().run()
     run.join(timeout=120)
     state = run.snapshot()
-    assert state["status"] == "stopped"
-    assert state["epoch"] < 50
+    assert state.status is live.Status.STOPPED
+    assert state.epoch < 50
     at.run()
     assert not at.exception
     assert any("stopped early" in s.value for s in at.success)
-    assert (runs_dir / state["run_dir"].rsplit("/", 1)[-1] / "model.keras").is_file()
+    assert (runs_dir / state.run_dir.rsplit("/", 1)[-1] / "model.keras").is_file()
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Test accuracy"] == f"{state['test_accuracy']:.2%}"
+    assert shown["Test accuracy"] == f"{state.test_accuracy:.2%}"
     # Keras reports the stopped epoch too, ended early: the label says which and where
-    ends, steps = [0, *state["epoch_ends"]], state["steps"]
-    assert len(ends) - 1 == state["epoch"] and len(state["batch_loss"]) == ends[-1]
-    where = (f"Stopped during epoch {state['epoch']}, after batch {ends[-1] - ends[-2]}"
-             if ends[-1] - ends[-2] < steps else f"Stopped after epoch {state['epoch']}")
+    ends, steps = [0, *state.epoch_ends], state.steps
+    assert len(ends) - 1 == state.epoch and len(state.batch_loss) == ends[-1]
+    where = (f"Stopped during epoch {state.epoch}, after batch {ends[-1] - ends[-2]}"
+             if ends[-1] - ends[-2] < steps else f"Stopped after epoch {state.epoch}")
     assert progress_text(at) == where
 
 
 def test_server_wide_cap(runs_dir, monkeypatch):
-    monkeypatch.setattr(training, "MAX_ACTIVE", 0)
+    monkeypatch.setattr(live, "MAX_ACTIVE", 0)
     at = train_page()
     at.button(key="train_start").click().run()
     assert "limit is 0" in at.error[0].value
@@ -161,7 +161,7 @@ def test_divergence_is_reported_with_advice(runs_dir):
     at.number_input(key="train_learning_rate").set_value(1e6)
     at.selectbox(key="train_optimizer").set_value("sgd")
     at.button(key="train_start").click().run()
-    at.session_state["train_run"].join(timeout=120)
+    at.session_state.train_run.join(timeout=120)
     at.run()
     assert not at.exception
     assert "lower learning rate" in at.error[0].value
@@ -180,7 +180,7 @@ def test_runs_page_lists_compares_and_reports(runs_dir):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Test accuracy"] == f"{first.test_accuracy:.2%}"
     at.button(key="runs_use").click().run()
-    assert at.session_state["chosen_model"] == f"Run {first.run_dir.name}"
+    assert at.session_state.chosen_model == f"Run {first.run_dir.name}"
 
 
 def test_runs_page_without_runs(runs_dir):

@@ -5,9 +5,12 @@ running, and leave nothing on disk lost or half-written."""
 import io
 import json
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zipfile
+import zlib
 
 import keras
 import numpy as np
@@ -15,7 +18,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import models, preprocess, training
+from cnnviz import explain, live, models, preprocess, runs, training
 from tests.conftest import ROOT, requires_data
 
 
@@ -50,6 +53,15 @@ def palette_with_alpha() -> bytes:
     return encode(img, "PNG", transparency=0)
 
 
+def png_header(width: int, height: int, colour_type: int) -> bytes:
+    """An 8-bit PNG that declares its size and ends there."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
 # name -> (file bytes, "error" message expected, or a predicted digit)
 IMAGES = {
     "empty file": (b"", "is empty"),
@@ -58,6 +70,7 @@ IMAGES = {
     "truncated JPEG": (encode(digit().convert("RGB"), "JPEG")[:300], "damaged or truncated"),
     "decompression bomb": (encode(Image.new("1", (12_000, 12_000)), "PNG"),
                            "too large|decompression bomb"),
+    "header declaring 8000x8000 RGBA": (png_header(8000, 8000, 6), "244 MB of memory to decode"),
     "1x1 pixel": (encode(Image.new("L", (1, 1), 0), "PNG"), "nothing|blank|too small"),
     "10000x10000 image": (encode(digit(10_000).convert("1"), "PNG"), 1),
     "16-bit PNG": (encode(Image.fromarray(np.asarray(digit(), np.uint16) * 257), "PNG"), 1),
@@ -171,6 +184,17 @@ def lambda_model(path):
     keras.Model(inputs, outputs).save(path)
 
 
+def zip_bomb(path):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("model.weights.h5", bytes(4 * 2**20))  # 4 MB of zeros in ~4 KB
+
+
+def small_input_model(path):
+    inputs = keras.Input((20, 20, 1))
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs))
+    keras.Model(inputs, outputs).save(path)
+
+
 def regression_model(path):
     inputs = keras.Input((28, 28, 1))
     keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(inputs))).save(path)
@@ -181,8 +205,9 @@ def regression_model(path):
     ("corrupt zip", lambda p: p.write_bytes(b"PK\x03\x04 truncated zip"), "not a zip|could not"),
     ("random bytes named .keras", lambda p: p.write_bytes(np.random.bytes(500)),
      "not a zip|could not"),
-    ("wrong input shape", lambda p: models.build("cifar10_cnn").save(p), "expects inputs"),
-    ("a non-classifier", regression_model, "10-class classifier"),
+    ("input smaller than a digit", small_input_model, "takes 20×20 images, smaller than"),
+    ("a non-classifier", regression_model, "its output is 1; the app needs one vector of 10"),
+    ("zip bomb", lambda p: zip_bomb(p), "as zip bombs are"),
 ])
 def test_model_file_through_the_cli_and_the_page_check(tmp_path, name, make, message):
     path = tmp_path / "model.keras"
@@ -194,8 +219,7 @@ def test_model_file_through_the_cli_and_the_page_check(tmp_path, name, make, mes
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert any(m in proc.stderr for m in message.split("|")), proc.stderr
     with pytest.raises(models.ModelError):  # what the model picker runs on an upload
-        model = models.load(path)
-        models.check_input(model, (28, 28, 1))
+        explain.Probe(models.load(path))
 
 
 # --- architectures ---------------------------------------------------------------------------
@@ -225,21 +249,38 @@ def tiny(**kw):
 
 @requires_data
 def test_training_with_lr_1e6_stops_with_advice(tmp_path):
-    run = training.LiveRun(tiny(optimizer="sgd", learning_rate=1e6), tmp_path).start()
+    run = live.LiveRun(tiny(optimizer="sgd", learning_rate=1e6), tmp_path).start()
     run.join(timeout=300)
-    assert run.snapshot()["status"] == "diverged"
-    assert "lower learning rate" in run.snapshot()["message"]
-    assert training.list_runs(tmp_path) == []  # no half-made run is offered as a model
+    assert run.snapshot().status is live.Status.DIVERGED
+    assert "lower learning rate" in run.snapshot().message
+    assert list(tmp_path.iterdir()) == []  # no half-made run, not even a hidden one
+
+
+def test_a_stack_too_big_for_memory_is_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "memory_budget", lambda: 2**30)
+    wide = [dict(layer="Conv2D", units=512, size=3, stride=1, padding="same",
+                 activation="relu")]
+    config = tiny(preset="custom", stack=wide, batch_size=4096)
+    run = live.LiveRun(config, tmp_path).start()
+    run.join(timeout=60)
+    s = run.snapshot()
+    assert s.status is live.Status.FAILED and s.batch_loss == ()
+    assert s.message == (
+        "Training could not start: one batch of 4,096 images would need about 18.4 GB for "
+        "this network's activations, more than the 1.0 GB a training may use here; use a "
+        "smaller batch size, or pool or stride earlier.")
+    assert list(tmp_path.iterdir()) == []
 
 
 @requires_data
 def test_stop_during_the_first_batch_still_saves_a_usable_run(tmp_path):
-    run = training.LiveRun(tiny(epochs=20), tmp_path)
+    run = live.LiveRun(tiny(epochs=20), tmp_path)
     run.stop()  # before (and so during) the first batch
+    assert run.snapshot().status is live.Status.STOPPING
     run.start().join(timeout=300)
     s = run.snapshot()
-    assert s["status"] == "stopped" and len(s["batch_loss"]) == 1
-    models.load(training.list_runs(tmp_path)[0] / "model.keras")
+    assert s.status is live.Status.STOPPED and len(s.batch_loss) == 1
+    models.load(runs.list_runs(tmp_path)[0] / "model.keras")
 
 
 SAVER = """
@@ -267,17 +308,18 @@ def test_kill_during_save_leaves_the_previous_model_intact(tmp_path):
 
 
 @requires_data
-def test_a_broken_run_folder_is_skipped_by_the_runs_page(tmp_path, monkeypatch):
-    monkeypatch.setattr(training, "DEFAULT_RUNS_DIR", tmp_path)
+def test_a_broken_run_folder_is_listed_with_its_problem(tmp_path):
+    """What the Runs page shows: the good run, and the broken one with one sentence."""
     good = training.train(tiny(), tmp_path)
     broken = tmp_path / "broken-run"
     broken.mkdir()
     (broken / "model.keras").write_bytes(b"")
+    (broken / "config.json").write_text('{"preset": "lenet5", "dataset": "mnist"}')
     (broken / "history.json").write_text("{ not json")
-    at = AppTest.from_file(str(ROOT / "pages/runs.py"), default_timeout=120).run()
-    assert not at.exception
-    assert "broken-run cannot be read" in at.warning[0].value
-    assert list(at.dataframe[0].value["run"]) == [good.run_dir.name]
+    scanned = {e.name: e for e in runs.scan_runs(tmp_path)}
+    assert scanned["broken-run"].problem == "history.json is not valid JSON"
+    assert scanned[good.run_dir.name].record.test_accuracy == good.test_accuracy
+    assert runs.list_runs(tmp_path) == [good.run_dir]
 
 
 def test_cifar10_unavailable_says_what_to_do(monkeypatch):

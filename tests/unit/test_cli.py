@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -147,4 +148,165 @@ def test_dream_writes_one_png_per_class_that_the_model_recognises(tmp_path):
 
 def test_dream_refuses_zero_steps(tmp_path):
     proc = cli("dream", "--out", str(tmp_path), "--steps", "0", check_rc=2)
-    assert "at least 1" in proc.stderr
+    assert proc.stderr == "error: --steps must be between 1 and 5,000 (got 0)\n"
+
+
+# --- bad arguments, in-process: one line on stderr, exit 2, before any long work ------------
+
+from cnnviz import __main__ as cli_main  # noqa: E402
+from cnnviz import data, training  # noqa: E402
+
+
+@pytest.fixture
+def no_long_work(monkeypatch):
+    """Fail the test if the data is loaded, a model is built or training starts."""
+    def long_work(*args, **kwargs):
+        raise AssertionError("long work started before the arguments were checked")
+    for module, name in ((data, "load"), (models, "build"), (models, "load"),
+                         (training, "train")):
+        monkeypatch.setattr(module, name, long_work)
+
+
+def run_main(capsys, *argv):
+    code = cli_main.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+TRAIN = ["train", "--preset", "lenet5", "--quiet"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "0"], "--batch-size must be at least 1 (got 0)"),
+    (["--batch-size", "-32"], "--batch-size must be at least 1 (got -32)"),
+    (["--epochs", "0"], "--epochs must be at least 1 (got 0)"),
+    (["--epochs", "-1"], "--epochs must be at least 1 (got -1)"),
+    (["--subset", "0"], "--subset must be at least 1 (got 0)"),
+    (["--subset", "-5"], "--subset must be at least 1 (got -5)"),
+    (["--lr", "nan"], "--lr must be a number above 0 and at most 10 (got nan)"),
+    (["--lr", "inf"], "--lr must be a number above 0 and at most 10 (got inf)"),
+    (["--lr=-inf"], "--lr must be a number above 0 and at most 10 (got -inf)"),
+    (["--lr", "0"], "--lr must be a number above 0 and at most 10 (got 0)"),
+    (["--lr", "-0.001"], "--lr must be a number above 0 and at most 10 (got -0.001)"),
+    (["--lr", "11"], "--lr must be a number above 0 and at most 10 (got 11)"),
+    (["--lr", "1e6"], "--lr must be a number above 0 and at most 10 (got 1e+06)"),
+    (["--seed", "-1"], "--seed must be 0 or more (got -1)"),
+    (["--recipe", "magic"], "preset lenet5 has no recipe 'magic'; it has: adam_augmented, quick"),
+])
+def test_bad_train_arguments_are_refused_before_any_work(tmp_path, capsys, no_long_work, args,
+                                                         message):
+    out_dir = tmp_path / "runs"
+    code, out, err = run_main(capsys, *TRAIN, "--out", str(out_dir), *args)
+    assert (code, out, err) == (2, "", f"error: {message}\n")
+    assert not out_dir.exists()  # no run folder, not even the runs folder
+
+
+def export_cases(tmp_path):
+    (tmp_path / "a-folder.keras").mkdir()
+    (tmp_path / "read-only").mkdir()
+    return {
+        "missing folder": (tmp_path / "nowhere" / "m.keras",
+                           f"the folder {tmp_path / 'nowhere'} does not exist"),
+        "a folder": (tmp_path / "a-folder.keras", "is a folder; give a file name ending in .keras"),
+        "not .keras": (tmp_path / "m.h5", "must end in .keras"),
+        "not writable": (tmp_path / "read-only" / "m.keras",
+                         f"the folder {tmp_path / 'read-only'} cannot be written to"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing folder", "a folder", "not .keras", "not writable"])
+def test_a_bad_export_path_is_refused_before_training(tmp_path, capsys, monkeypatch, no_long_work,
+                                                      case):
+    path, message = export_cases(tmp_path)[case]
+    real_access = os.access  # the tests run as root, who may write anywhere: pretend otherwise
+    monkeypatch.setattr(os, "access", lambda p, mode: "read-only" not in str(p)
+                        and real_access(p, mode))
+    code, out, err = run_main(capsys, *TRAIN, "--out", str(tmp_path / "runs"),
+                              "--export", str(path))
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: --export {path}") and err.endswith(f"{message}\n")
+    assert err.count("\n") == 1 and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text("a file"), "is a file, not a folder"),
+    (lambda p: p.mkdir(), "cannot be written to (no permission for"),
+])
+def test_a_bad_out_folder_is_refused_before_training(tmp_path, capsys, monkeypatch, no_long_work,
+                                                     make, message):
+    out_dir = tmp_path / "runs"
+    make(out_dir)
+    monkeypatch.setattr(os, "access", lambda p, mode: False)
+    code, out, err = run_main(capsys, *TRAIN, "--out", str(out_dir / "deeper"))
+    assert code == 2 and err.startswith("error: --out ") and message in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("steps", ["0", "-3", "5001", "1000000"])
+def test_dream_steps_out_of_range_are_refused_before_loading_the_model(tmp_path, capsys,
+                                                                       no_long_work, steps):
+    code, out, err = run_main(capsys, "dream", "--out", str(tmp_path / "d"), "--steps", steps)
+    assert (code, err) == (2, f"error: --steps must be between 1 and 5,000 (got {steps})\n")
+    assert not (tmp_path / "d").exists()
+
+
+def model_files(tmp_path):
+    import zipfile
+
+    (tmp_path / "dir.keras").mkdir()
+    (tmp_path / "plain.keras").write_text("just text")
+    with zipfile.ZipFile(tmp_path / "other.keras", "w") as z:
+        z.writestr("readme.txt", "not a model")
+    return {
+        "a folder": ("dir.keras", "error: dir.keras is a folder, not a .keras file"),
+        "missing": ("missing.keras", "error: no model file named missing.keras was found"),
+        "not a zip": ("plain.keras",
+                      "error: plain.keras is not a valid .keras file (it is not a zip archive)"),
+        "zip, not a model": ("other.keras",
+                             "error: other.keras could not be loaded as a Keras model: "),
+    }
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "dream", "summary"])
+@pytest.mark.parametrize("case", ["a folder", "missing", "not a zip", "zip, not a model"])
+def test_a_bad_model_path_is_one_line_and_exit_2(tmp_path, capsys, command, case):
+    name, message = model_files(tmp_path)[case]
+    model = str(tmp_path / name)
+    argv = {"evaluate": ["evaluate", model, "--dataset", "mnist"],
+            "predict": ["predict", "--model", model, str(tmp_path)],
+            "dream": ["dream", "--model", model, "--out", str(tmp_path / "d"), "--steps", "5"],
+            "summary": ["summary", model]}[command]
+    code, out, err = run_main(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(message) and str(tmp_path) not in err.removeprefix("error: ")
+
+
+@requires_data
+def test_a_subset_beyond_the_data_uses_all_of_it_and_says_so(tmp_path, capsys, monkeypatch):
+    real = data.load("mnist")
+    small = data.Dataset(real.info, real.x_train[:120], real.y_train[:120], real.x_test[:50],
+                         real.y_test[:50])
+    monkeypatch.setattr(data, "load", lambda name: small)
+    code, out, err = run_main(capsys, *TRAIN, "--out", str(tmp_path), "--subset", "99999",
+                              "--epochs", "1", "--batch-size", "60", "--json")
+    assert code == 0, err
+    assert err == "note: --subset 99999 is more than the 120 training images; using all of them\n"
+    run = tmp_path / json.loads(out)["run_dir"].rsplit("/", 1)[-1]
+    assert json.loads((run / "config.json").read_text())["subset"] is None
+
+
+@requires_data
+def test_a_diverging_training_is_one_line_exit_2_and_leaves_no_run(tmp_path, capsys,
+                                                                    monkeypatch):
+    # no --lr the CLI accepts makes these presets diverge within a short test: diverge on cue
+    def diverging(folder, *args):
+        (folder / "config.json").write_text("{}")  # half a run, which must not survive
+        raise training.TrainingDiverged("the loss became NaN or infinite at batch 3; try a "
+                                        "lower learning rate than 10")
+
+    monkeypatch.setattr(training, "_train_into", diverging)
+    code, out, err = run_main(capsys, *TRAIN, "--out", str(tmp_path / "runs"), "--lr", "10")
+    assert (code, out) == (2, "")
+    assert err == ("error: the loss became NaN or infinite at batch 3; try a lower learning "
+                   "rate than 10\n")
+    assert list((tmp_path / "runs").iterdir()) == []
