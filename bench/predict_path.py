@@ -42,7 +42,7 @@ def main(n: int = 300) -> dict:
     canvas = np.dstack([ink, ink, ink, np.full_like(ink, 255)])  # what st_canvas returns
 
     def path():  # as the Draw page: ui.canvas, then preprocess and one Probe call
-        return probe(preprocess.preprocess(preprocess.canvas_gray(canvas)).model_input)
+        return probe(preprocess.preprocess(preprocess.canvas_grey(canvas)).model_input)
 
     x = preprocess.preprocess(canvas).model_input[None]
     bare = tf.function(lambda t: model(t, training=False))

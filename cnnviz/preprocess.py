@@ -39,7 +39,7 @@ class Result:
         return self.stages["input"][..., None]
 
 
-def to_gray(image) -> np.ndarray:
+def to_grey(image) -> np.ndarray:
     """PIL image or array (HxW, HxWx3, HxWx4; uint8, uint16 or float) -> float32 HxW in [0, 1].
 
     Transparent pixels are background: RGBA is composited over the colour that contrasts
@@ -52,7 +52,7 @@ def to_gray(image) -> np.ndarray:
 
 
 def _luminance(a: np.ndarray) -> np.ndarray:
-    """to_gray for anything but opaque 8-bit grey: luminance, composited over its background."""
+    """to_grey for anything but opaque 8-bit grey: luminance, composited over its background."""
     if a.dtype == np.uint8:
         a = a.astype(np.float32) / 255.0
     elif a.dtype == np.uint16:  # often 10-12 bit sensor data: stretch to its own range
@@ -62,7 +62,7 @@ def _luminance(a: np.ndarray) -> np.ndarray:
     if a.ndim == 2:
         return a
     if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
-        raise ValueError(f"expected a grayscale, RGB or RGBA image, got an array of shape {a.shape}")
+        raise ValueError(f"expected a greyscale, RGB or RGBA image, got an array of shape {a.shape}")
     alpha = a[..., 3] if a.shape[2] == 4 else None
     rgb = a[..., :3] if a.shape[2] >= 3 else a[..., :1]
     lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32) if rgb.shape[2] == 3 else rgb[..., 0]
@@ -90,7 +90,7 @@ def grey8(a: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def canvas_gray(rgba: np.ndarray | None) -> np.ndarray | None:
+def canvas_grey(rgba: np.ndarray | None) -> np.ndarray | None:
     """The drawing canvas's RGBA pixels as one 8-bit grey channel (None before it is drawn).
     It paints white ink on an opaque black background, so every pixel is grey and the red
     channel is the drawing: taken directly, the drawing skips a colour check of each pixel."""
@@ -134,17 +134,17 @@ def pil_to_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img)
 
 
-def resize(gray: np.ndarray, width: int, height: int) -> np.ndarray:
+def resize(grey: np.ndarray, width: int, height: int) -> np.ndarray:
     """Anti-aliased resize (Pillow's Lanczos filter scales its support when downsampling)."""
-    out = Image.fromarray(gray.astype(np.float32, copy=False)).resize((width, height),
+    out = Image.fromarray(grey.astype(np.float32, copy=False)).resize((width, height),
                                                                       Image.LANCZOS)
     return np.clip(np.asarray(out), 0.0, 1.0)
 
 
-def area_resize(gray: np.ndarray, width: int, height: int) -> np.ndarray:
+def area_resize(grey: np.ndarray, width: int, height: int) -> np.ndarray:
     """Each output pixel the mean of the input area it covers: two small matrix products, a
     fraction of the cost of a round trip through Pillow at these sizes."""
-    return _area_weights(gray.shape[0], height) @ gray @ _area_weights(gray.shape[1], width).T
+    return _area_weights(grey.shape[0], height) @ grey @ _area_weights(grey.shape[1], width).T
 
 
 @functools.lru_cache(maxsize=64)
@@ -158,16 +158,16 @@ def _area_weights(n_in: int, n_out: int) -> np.ndarray:
     return (np.clip(overlap, 0, None) / step).astype(np.float32)
 
 
-def ink_on_black(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+def ink_on_black(grey: np.ndarray) -> tuple[np.ndarray, bool]:
     """Make ink bright on a zero background; the background is the border's median."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     middle = border.size // 2
     background = np.partition(border, middle)[middle]  # the median, without np.median's checks
     inverted = bool(background > 0.5)
-    ink = background - gray if inverted else gray - background
+    ink = background - grey if inverted else grey - background
     peak = float(ink.max())
     if peak <= 0:
-        return np.zeros_like(gray), inverted
+        return np.zeros_like(grey), inverted
     ink *= np.float32(1 / peak)  # now at most 1; the threshold also clears what is below 0
     ink[ink < INK_THRESHOLD] = 0.0
     return ink, inverted
@@ -200,20 +200,20 @@ def centre_by_mass(digit: np.ndarray, size: int = SIZE) -> np.ndarray:
     return out
 
 
-def halve(gray: np.ndarray, min_side: int = WORK_SIDE) -> np.ndarray:
+def halve(grey: np.ndarray, min_side: int = WORK_SIDE) -> np.ndarray:
     """2x2 box-average while the image stays at least `min_side` px, as float32 in [0, 1]:
     the result is 28x28, so a 280x280 canvas has 25x more pixels than needed, and every
     later step costs per pixel. 8-bit grey is summed in integers and converted to float once,
     at the end."""
     steps = 0
-    while min(gray.shape) // 2 ** steps >= 2 * min_side:
+    while min(grey.shape) // 2 ** steps >= 2 * min_side:
         steps += 1
-    integer = gray.dtype == np.uint8
+    integer = grey.dtype == np.uint8
     # a 16x16 block of 8-bit pixels (4 steps) still fits 16 bits
     dtype = (np.uint16 if steps <= 4 else np.uint32) if integer else np.float32
     for _ in range(steps):
-        gray = _sum2x2(gray, dtype)
-    return gray * np.float32((1 / 255 if integer else 1) / 4 ** steps)
+        grey = _sum2x2(grey, dtype)
+    return grey * np.float32((1 / 255 if integer else 1) / 4 ** steps)
 
 
 def _sum2x2(a: np.ndarray, dtype) -> np.ndarray:
@@ -226,8 +226,8 @@ def _sum2x2(a: np.ndarray, dtype) -> np.ndarray:
     return total
 
 
-def working_gray(image) -> np.ndarray:
-    """Float32 gray in [0, 1], at most MAX_SIDE, halved while at least twice WORK_SIDE."""
+def working_grey(image) -> np.ndarray:
+    """Float32 grey in [0, 1], at most MAX_SIDE, halved while at least twice WORK_SIDE."""
     a = as_array(image)
     grey = grey8(a)
     if grey is None:
@@ -238,16 +238,16 @@ def working_gray(image) -> np.ndarray:
 
 
 def preprocess(image) -> Result:
-    gray = working_gray(image)
-    if gray.size == 0 or float(gray.max() - gray.min()) < MIN_CONTRAST:
+    grey = working_grey(image)
+    if grey.size == 0 or float(grey.max() - grey.min()) < MIN_CONTRAST:
         return Result("blank", "Nothing drawn yet: draw a digit from 0 to 9.")
-    ink, inverted = ink_on_black(gray)
+    ink, inverted = ink_on_black(grey)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         return Result("blank", "Nothing drawn yet: draw a digit from 0 to 9.")
     stages = {"raw": area_resize(ink, SIZE, SIZE)}  # for display only
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    span = max(crop.shape) / max(gray.shape)
+    span = max(crop.shape) / max(grey.shape)
     if span < MIN_INK_SIDE or max(crop.shape) < 4:
         return Result("too_small", "That is too small to read: draw the digit larger, "
                       "filling most of the box.", inverted, stages)

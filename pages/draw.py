@@ -28,8 +28,15 @@ with left:
 result = preprocess.preprocess(image) if image is not None else None
 with right:
     if result is None or result.status == "blank":
-        st.info("Draw a digit from 0 to 9 on the canvas: the prediction appears here.",
-                icon=":material/draw:")
+        if source == "Draw":
+            st.info("Draw a digit from 0 to 9 on the canvas: the prediction appears here.",
+                    icon=":material/draw:")
+        elif image is None:
+            st.info("Upload a photo or scan of one digit: the prediction appears here.",
+                    icon=":material/upload:")
+        else:
+            st.warning("This image is blank: there is no ink to classify.",
+                       icon=":material/image_not_supported:")
         # the empty chart also makes the browser load its chart library now, not after the
         # first stroke (over a second on a small machine)
         st.plotly_chart(plots.probability_bars(np.zeros(10), DIGITS), key="draw_probs",

@@ -36,7 +36,7 @@ def canvas(key: str, stroke_width: int):
     result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF",
                        background_color="#000000", height=280, width=280,
                        drawing_mode="freedraw", return_image_data=True, key=key)
-    return preprocess.canvas_gray(result.image_data)
+    return preprocess.canvas_grey(result.image_data)
 
 
 def upload_image(label: str, key: str):

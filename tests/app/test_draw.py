@@ -3,7 +3,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import models, preprocess
-from tests.conftest import ROOT, requires_data
+from tests.conftest import ROOT
 
 
 def draw_page() -> AppTest:
@@ -18,7 +18,6 @@ def test_empty_canvas_gives_a_hint_and_no_prediction():
     assert at.selectbox(key="draw_model").value == "LeNet-5 (shipped)"
 
 
-@requires_data
 def test_mnist_test_digit_is_classified_as_keras_computes():
     at = draw_page()
     at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
@@ -41,7 +40,6 @@ def test_mnist_test_digit_is_classified_as_keras_computes():
                       if isinstance(layer, (keras.layers.Conv2D, keras.layers.AveragePooling2D))]
 
 
-@requires_data
 def test_next_test_digit_button_changes_the_digit():
     at = draw_page()
     at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
@@ -62,3 +60,24 @@ def test_page_runs_keep_tensorflow_state_between_drawings():
     draw_page()
     after = keras.layers.Dense(1).name
     assert after != "dense" and after != before, (before, after)
+
+
+def test_switching_to_an_empty_upload_clears_the_answer():
+    at = draw_page()
+    at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
+    assert [m for m in at.metric if m.label == "Prediction"]
+    at.segmented_control(key="draw_source").set_value("Upload").run()
+    assert not at.exception
+    assert not [m for m in at.metric if m.label == "Prediction"]
+    assert "Upload a photo or scan of one digit" in at.info[0].value
+    assert not at.get("plotly_chart")[1:]  # no stages or maps of the earlier digit
+    at.segmented_control(key="draw_source").set_value("Draw").run()
+    assert "Draw a digit from 0 to 9" in at.info[0].value
+
+
+def test_clicking_the_selected_input_again_keeps_it_selected():
+    at = draw_page()
+    at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
+    at.segmented_control(key="draw_source").set_value(None).run()  # what a second click sends
+    assert at.segmented_control(key="draw_source").value == "MNIST test digit"
+    assert [m for m in at.metric if m.label == "Prediction"]

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
@@ -24,13 +26,53 @@ def test_inside_page_filters_maps_and_saliency_render():
     assert not at.exception
 
 
-def test_inside_page_activation_maximization_shows_self_probabilities():
+def chart(at, key: str) -> dict:
+    return json.loads(next(c for c in at.get("plotly_chart") if c.proto.id and key in
+                           c.proto.id).proto.spec)
+
+
+def values(z) -> np.ndarray:
+    """A trace's numbers, whether plain lists or Plotly's base64 typed arrays."""
+    if isinstance(z, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(z["bdata"]), np.dtype(z["dtype"])).astype(float)
+    return np.asarray(z, float).ravel()
+
+
+def chart_titles(spec: dict) -> list[str]:
+    return [a["text"] for a in spec["layout"].get("annotations", [])]
+
+
+def test_inside_page_shows_one_input_channel_of_a_filter_not_the_rest():
+    at = page("inside")
+    at.selectbox(key="inside_filters_layer").set_value("conv2").run()
+    at.slider(key="inside_filters_channel").set_value(3).run()
+    spec = chart(at, "inside_filters")
+    shown = np.concatenate([values(t["z"]) for t in spec["data"] if t["type"] == "heatmap"])
+    kernel = models.load(models.SHIPPED_MODEL).get_layer("conv2").kernel.numpy()
+    np.testing.assert_allclose(np.sort(shown[np.isfinite(shown)]),
+                               np.sort(kernel[:, :, 3, :].ravel()), atol=1e-6)
+
+
+def test_inside_page_activation_maximization_titles_are_the_models_probabilities():
+    from cnnviz import data
+
     at = page("inside")
     at.button(key="inside_dream_run").click().run()
     assert not at.exception
     assert any("steps in" in c.value for c in at.caption)
-    png = at.get("download_button")
-    assert png  # PNG export offered
+    dream = at.session_state["inside_dream_result"][1]
+    model = models.load(models.SHIPPED_MODEL)
+    probs = model(dream.images, training=False).numpy()
+    ds = data.load("mnist")
+    means = np.stack([ds.x_train[ds.y_train == c].mean(0) for c in range(10)])
+    mean_probs = model(means, training=False).numpy()
+    titles = chart_titles(chart(at, "inside_dream_grid"))
+    assert titles == [f"{c} {probs[c, c]:.0%}" for c in range(10)] + \
+        [f"mean {c} {mean_probs[c, c]:.0%}" for c in range(10)]
+    png = at.get("download_button")[0].proto
+    assert png.label == "Download PNG"
 
 
 def test_inside_page_uses_the_drawing():

@@ -47,15 +47,15 @@ def test_polarity_is_detected_and_both_give_the_same_input():
     check_mnist_like(dark)
 
 
-def test_rgba_canvas_and_transparent_png_match_grayscale():
-    gray = stroke()
-    u8 = (gray * 255).astype(np.uint8)
+def test_rgba_canvas_and_transparent_png_match_greyscale():
+    grey = stroke()
+    u8 = (grey * 255).astype(np.uint8)
     # canvas with a black background: opaque everywhere
     canvas = np.dstack([u8, u8, u8, np.full_like(u8, 255)])
     # white ink on transparency, and black ink on transparency
     white_on_clear = np.dstack([np.full_like(u8, 255)] * 3 + [u8])
     black_on_clear = np.dstack([np.zeros_like(u8)] * 3 + [u8])
-    want = preprocess.preprocess(gray).stages["input"]
+    want = preprocess.preprocess(grey).stages["input"]
     for rgba in (canvas, white_on_clear, black_on_clear):
         np.testing.assert_allclose(preprocess.preprocess(rgba).stages["input"], want, atol=1e-2)
 
@@ -69,12 +69,12 @@ def test_grey_canvas_fast_path_matches_the_float_path():
     assert preprocess.grey8(canvas) is not None
     assert preprocess.grey8(np.asfortranarray(canvas)) is not None  # strided: checked per channel
     # integer halving of the one channel == float halving of the luminance
-    np.testing.assert_allclose(preprocess.working_gray(canvas),
-                               preprocess.halve(preprocess.to_gray(canvas[..., :3] * 1.0 / 255)),
+    np.testing.assert_allclose(preprocess.working_grey(canvas),
+                               preprocess.halve(preprocess.to_grey(canvas[..., :3] * 1.0 / 255)),
                                atol=1e-6)
     # the page reads the canvas's red channel: the same input as the full RGBA
-    assert preprocess.canvas_gray(None) is None
-    np.testing.assert_array_equal(preprocess.preprocess(preprocess.canvas_gray(canvas)).model_input,
+    assert preprocess.canvas_grey(None) is None
+    np.testing.assert_array_equal(preprocess.preprocess(preprocess.canvas_grey(canvas)).model_input,
                                   preprocess.preprocess(canvas).model_input)
     tinted, clear = canvas.copy(), canvas.copy()
     tinted[5, 7, 2] ^= 1  # one pixel not grey
@@ -189,8 +189,8 @@ def test_to_rgb_from_every_mode_matches_pillow():
     want = np.asarray(rgb, np.float32) / 255
     np.testing.assert_allclose(preprocess.to_rgb(rgb), want)
     np.testing.assert_allclose(preprocess.to_rgb(np.asarray(rgb)), want)
-    gray = np.asarray(rgb.convert("L"))
-    np.testing.assert_allclose(preprocess.to_rgb(gray), np.repeat(gray[..., None] / 255, 3, 2),
+    grey = np.asarray(rgb.convert("L"))
+    np.testing.assert_allclose(preprocess.to_rgb(grey), np.repeat(grey[..., None] / 255, 3, 2),
                                rtol=1e-6)
     cmyk = preprocess.open_image(encode(rgb.convert("CMYK"), "TIFF"), "c.tif")
     assert preprocess.to_rgb(cmyk).shape == (20, 30, 3)
