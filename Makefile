@@ -14,7 +14,7 @@ endif
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test unit app e2e bench clean keras-home
+.PHONY: run test unit app e2e screenshots bench clean keras-home
 
 # Rebuilt when requirements/constraints change, or when the venv is missing, broken or was made
 # by another Python version.
@@ -43,6 +43,10 @@ app: $(STAMP) keras-home
 
 e2e: $(STAMP) keras-home
 	$(PY) -m pytest tests/e2e
+
+# The browser tests again, writing their screenshots into docs/ (a plain run keeps them in /tmp).
+screenshots: $(STAMP) keras-home
+	CNNVIZ_SCREENSHOTS=docs $(PY) -m pytest tests/e2e
 
 bench: $(STAMP) keras-home
 	$(PY) -m bench
