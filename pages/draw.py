@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import explain, plots, preprocess
+from cnnviz import explain, pictures, preprocess
 from cnnviz.ui import choice, inputs, resources, shell
 from cnnviz.ui.widgets import explanation_maps, pick_one
 
@@ -37,10 +37,7 @@ with right:
         else:
             st.warning("This image is blank: there is no ink to classify.",
                        icon=":material/image_not_supported:")
-        # the empty chart also makes the browser load its chart library now, not after the
-        # first stroke (over a second on a small machine)
-        st.plotly_chart(plots.probability_bars(np.zeros(10), DIGITS), key="draw_probs",
-                        width="stretch")
+        st.image(pictures.png(pictures.probability_bars(np.zeros(10), DIGITS)), width=520)
         resources.warm_up()  # the page is drawn: load the model meanwhile, for the first stroke
         st.stop()
     if result.status == "too_small":
@@ -60,16 +57,14 @@ with right:
                    f"{runner_up}. Try drawing it larger or more clearly.", icon=":material/help:")
     if truth is not None:
         (st.success if truth == digit else st.error)(f"The label is {truth}.")
-    st.plotly_chart(plots.probability_bars(probs, DIGITS),
-                    key="draw_probs", width="stretch")
+    st.image(pictures.png(pictures.probability_bars(probs, DIGITS)), width=520)
     st.caption(f"Model: {label}" + (". It outputs scores (logits); the page applies a softmax "
                                     "to show them as probabilities." if probe.applies_softmax
                                     else ""))
-    looked = explanation_maps(choice.ref(label), result.model_input, digit, methods=("SmoothGrad",
-                                                                           "Grad-CAM"))
+    looked = explanation_maps(choice.ref(label), result.model_input, digit,
+                              methods=("SmoothGrad", "Grad-CAM"))
     if looked:
-        st.plotly_chart(plots.overlays(result.model_input[..., 0], looked, height=220),
-                        key="draw_looked", width="stretch")
+        st.image(pictures.png(pictures.overlays(result.model_input[..., 0], looked, 120)))
         st.caption(f"Where the network looked for its {digit}: pixels whose change would "
                    "move the score most (SmoothGrad) and the regions of the last conv layer "
                    "that support it (Grad-CAM). More on the Inside page.")
@@ -80,14 +75,22 @@ st.markdown(
     "As MNIST was made: the ink is " + ("inverted (it was dark on light), " if result.inverted
                                         else "") +
     "cropped to its bounding box, scaled to fit 20×20 keeping its shape, then placed in 28×28 "
-    "so that its centre of mass is at the centre. Hover to see the values the network reads."
+    "so that its centre of mass is at the centre. Each stage is drawn with its true shape."
 )
-st.plotly_chart(plots.stages_strip(result.stages, preprocess.STAGE_TITLES),
-                key="draw_stages", width="stretch")
+st.image(pictures.png(pictures.stages(result.stages, preprocess.STAGE_TITLES)))
+if st.toggle("Show the numbers", key="draw_numbers",
+             help="The probabilities and the 28×28 values the network reads, as tables."):
+    a, b = st.columns([1, 3])
+    a.dataframe({"class": DIGITS, "probability": probs}, hide_index=True, key="draw_probs_table",
+                column_config={"probability": st.column_config.NumberColumn(format="%.4f")})
+    b.dataframe(result.model_input[..., 0], key="draw_input_table",
+                column_config={str(i): st.column_config.NumberColumn(format="%.2f", width=40)
+                               for i in range(28)})
 
 st.subheader("Feature maps")
-st.caption("What each convolution and pooling layer computes from this input: brighter is a "
-           "stronger response. Colours are shared within a layer.")
+st.caption("What each convolution and pooling layer computes from this input, one tile per "
+           "map on the layer's shared scale (below the tiles): brighter is a stronger "
+           "response, and where values are negative, red is positive and blue negative.")
 if not maps:
     st.info("This model has no conv layers, so there are no feature maps to show: it reads "
             "the 28×28 pixels as one long vector.", icon=":material/info:")
@@ -95,4 +98,4 @@ if not maps:
 options = {f"{name} {'×'.join(map(str, m.shape))}": name for name, m in maps.items()}
 layer = pick_one("Layer", list(options), "draw_layer")
 # one layer at a time: each drawing redraws only what is shown
-st.plotly_chart(plots.feature_maps(maps[options[layer]]), key="draw_maps", width="stretch")
+st.image(pictures.png(pictures.feature_maps(maps[options[layer]])))

@@ -70,7 +70,7 @@ def test_switching_to_an_empty_upload_clears_the_answer():
     assert not at.exception
     assert not [m for m in at.metric if m.label == "Prediction"]
     assert "Upload a photo or scan of one digit" in at.info[0].value
-    assert not at.get("plotly_chart")[1:]  # no stages or maps of the earlier digit
+    assert not at.subheader  # no stages or maps of the earlier digit
     at.segmented_control(key="draw_source").set_value("Draw").run()
     assert "Draw a digit from 0 to 9" in at.info[0].value
 
@@ -81,3 +81,18 @@ def test_clicking_the_selected_input_again_keeps_it_selected():
     at.segmented_control(key="draw_source").set_value(None).run()  # what a second click sends
     assert at.segmented_control(key="draw_source").value == "MNIST test digit"
     assert [m for m in at.metric if m.label == "Prediction"]
+
+
+def test_the_numbers_behind_the_pictures_are_what_keras_computes():
+    from cnnviz import data
+
+    at = draw_page()
+    at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
+    at.toggle(key="draw_numbers").set_value(True).run()
+    assert not at.exception
+    image = data.load("mnist").x_test[at.session_state["draw_mnist_index"], ..., 0]
+    x = preprocess.preprocess(image).model_input
+    expected = models.load(models.SHIPPED_MODEL)(x[None], training=False).numpy()[0]
+    probs_table, input_table = (d.value for d in at.dataframe)
+    np.testing.assert_allclose(probs_table["probability"], expected, atol=1e-6)
+    np.testing.assert_allclose(input_table.to_numpy(), x[..., 0], atol=1e-7)

@@ -46,7 +46,8 @@ def test_drawing_a_digit_with_the_mouse_is_classified(page, app_url, digit, path
     assert prediction(page) == digit
     assert_no_exception(page)
     visible(page, "From pixels to model input")
-    page.locator('[data-testid="stPlotlyChart"]').nth(2).wait_for()  # probs, stages, maps
+    # probabilities, where it looked, stages, maps: pictures rendered on the server
+    page.locator('[data-testid="stImage"] img').nth(3).wait_for()
     if digit == "0":
         page.set_viewport_size({"width": 1400, "height": 1500})
         wait_for_app(page)

@@ -1,0 +1,165 @@
+"""Pictures rendered on the server as PNGs: feature-map mosaics, preprocessing stages,
+saliency overlays and probability bars.
+
+A browser shows a PNG with one <img>; a Plotly figure costs it a chart mount on every stroke
+(Streamlit gives a changed figure a new identity). So what a drawing redraws is drawn here,
+pixel-exact: every map cell is a square of `cell` screen pixels (nearest-neighbour), and each
+picture has its colour scale beside it as numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+BACKGROUND = (255, 255, 255)
+TEXT = (49, 51, 63)  # Streamlit's body text
+MUTED = (128, 128, 140)
+# Anchors of the colour maps, evenly spaced from 0 to 1 (matplotlib's, sampled).
+GREY = [(0, 0, 0), (255, 255, 255)]
+DIVERGING = [(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)]
+HEAT = [(0, 0, 4), (40, 11, 84), (101, 21, 110), (159, 42, 99), (212, 72, 66), (245, 125, 21),
+        (250, 193, 39), (252, 255, 164)]
+
+
+@lru_cache(maxsize=8)
+def font(size: int = 13) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def colourize(a: np.ndarray, anchors, lo: float, hi: float) -> np.ndarray:
+    """Values to RGB uint8 through a colour map; NaN (a diverged training) is mid-grey."""
+    t = (np.asarray(a, np.float64) - lo) / (hi - lo if hi > lo else 1.0)
+    t = np.clip(np.nan_to_num(t, nan=0.5), 0, 1) * (len(anchors) - 1)
+    i = np.minimum(t.astype(int), len(anchors) - 2)
+    f = (t - i)[..., None]
+    table = np.asarray(anchors, np.float64)
+    return (table[i] * (1 - f) + table[i + 1] * f).round().astype(np.uint8)
+
+
+def value_scale(a: np.ndarray) -> tuple[list, float, float]:
+    """Signed values on a diverging scale centred at 0; non-negative ones black to white."""
+    finite = np.asarray(a)[np.isfinite(a)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if lo < 0:
+        bound = max(-lo, hi, 1e-12)
+        return DIVERGING, -bound, bound
+    return GREY, 0.0, hi if hi > 0 else 1.0
+
+
+def _enlarge(rgb: np.ndarray, cell: int) -> Image.Image:
+    return Image.fromarray(rgb).resize((rgb.shape[1] * cell, rgb.shape[0] * cell),
+                                       Image.NEAREST)
+
+
+def _cell_for(h: int, w: int, target: int) -> int:
+    """Whole screen pixels per map cell so that the longer side is about `target` pixels."""
+    return max(1, round(target / max(h, w)))
+
+
+def colour_bar(anchors, lo: float, hi: float, width: int = 220) -> Image.Image:
+    """A horizontal colour bar with its two ends written out."""
+    strip = colourize(np.linspace(lo, hi, width)[None].repeat(10, 0), anchors, lo, hi)
+    img = Image.new("RGB", (width + 2, 30), BACKGROUND)
+    img.paste(Image.fromarray(strip), (1, 0))
+    draw = ImageDraw.Draw(img)
+    draw.text((1, 13), f"{lo:.3g}", fill=MUTED, font=font(12))
+    draw.text((width + 1, 13), f"{hi:.3g}", fill=MUTED, font=font(12), anchor="ra")
+    return img
+
+
+def _sheet(tiles: list[Image.Image], titles: list[str], cols: int, gap: int = 10,
+           title_px: int = 18) -> Image.Image:
+    """Tiles in rows of `cols`, each under its title, on a white background."""
+    tw, th = max(t.width for t in tiles), max(t.height for t in tiles)
+    rows = -(-len(tiles) // cols)
+    sheet = Image.new("RGB", (cols * (tw + gap) - gap, rows * (th + title_px + gap) - gap),
+                      BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    for k, (tile, title) in enumerate(zip(tiles, titles)):
+        r, c = divmod(k, cols)
+        x, y = c * (tw + gap), r * (th + title_px + gap)
+        draw.text((x + tw // 2, y), title, fill=TEXT, font=font(13), anchor="ma")
+        sheet.paste(tile, (x + (tw - tile.width) // 2, y + title_px))
+    return sheet
+
+
+def feature_maps(fmap: np.ndarray, max_channels: int = 32, cols: int = 8,
+                 tile_px: int = 84) -> Image.Image:
+    """One layer's maps (h, w, c): a tile per channel on the layer's shared colour scale,
+    with the scale below."""
+    channels = min(fmap.shape[-1], max_channels)
+    anchors, lo, hi = value_scale(fmap[..., :channels])
+    cell = _cell_for(*fmap.shape[:2], tile_px)
+    tiles = [_enlarge(colourize(fmap[..., i], anchors, lo, hi), cell) for i in range(channels)]
+    sheet = _sheet(tiles, [f"#{i}" for i in range(channels)], min(cols, channels))
+    return _stack(sheet, colour_bar(anchors, lo, hi, min(220, sheet.width - 2)))
+
+
+def _stack(top: Image.Image, bottom: Image.Image, gap: int = 8) -> Image.Image:
+    img = Image.new("RGB", (max(top.width, bottom.width), top.height + gap + bottom.height),
+                    BACKGROUND)
+    img.paste(top, (0, 0))
+    img.paste(bottom, (0, top.height + gap))
+    return img
+
+
+def stages(named: dict[str, np.ndarray], titles: dict[str, str], height: int = 150) -> Image.Image:
+    """The preprocessing stages side by side, each with its true aspect ratio (a 13×20 fit is
+    drawn 13 wide and 20 high), enlarged by whole pixels into the same height."""
+    tiles, labels = [], []
+    for name, a in named.items():
+        cell = max(1, height // max(a.shape[:2]))
+        tiles.append(_enlarge(colourize(a, GREY, 0.0, 1.0), cell))
+        # the bundled font has no "×"
+        labels.append(f"{titles[name]} ({a.shape[1]}x{a.shape[0]})".replace("×", "x"))
+    width = max(max(t.width for t in tiles), max(font(13).getlength(s) for s in labels) + 8)
+    boxed = [_pad_to(t, int(width), height) for t in tiles]
+    return _sheet(boxed, labels, len(boxed), gap=14)
+
+
+def _pad_to(tile: Image.Image, width: int, height: int) -> Image.Image:
+    img = Image.new("RGB", (width, height), BACKGROUND)
+    img.paste(tile, ((width - tile.width) // 2, (height - tile.height) // 2))
+    return img
+
+
+def overlays(image: np.ndarray, maps: dict[str, np.ndarray], tile_px: int = 168) -> Image.Image:
+    """The input, then each explanation map (scaled to its maximum) laid over it as heat."""
+    grey = colourize(image, GREY, 0.0, 1.0).astype(np.float64)
+    tiles = [grey]
+    for m in maps.values():
+        heat = m / m.max() if m.max() > 0 else m
+        alpha = np.clip(heat, 0, 1)[..., None] * 0.85
+        tiles.append(grey * (1 - alpha) + colourize(heat, HEAT, 0.0, 1.0) * alpha)
+    cell = _cell_for(*image.shape[:2], tile_px)
+    return _sheet([_enlarge(t.round().astype(np.uint8), cell) for t in tiles],
+                  ["Input", *maps], len(tiles))
+
+
+def probability_bars(probs: np.ndarray, labels, width: int = 520, height: int = 200) -> Image.Image:
+    """One bar per class with its probability written above it; the top class stands out."""
+    img = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    n, top, base = len(probs), int(np.argmax(probs)), height - 22
+    pitch = width / n
+    for i, p in enumerate(probs):
+        x0, x1 = i * pitch + pitch * 0.18, (i + 1) * pitch - pitch * 0.18
+        y = base - float(np.clip(p, 0, 1)) * (base - 22)
+        draw.rectangle([x0, y, x1, base], fill=(255, 75, 75) if i == top else (160, 160, 175))
+        draw.text(((x0 + x1) / 2, y - 3), f"{p:.0%}" if p >= 0.005 else "0%",
+                  fill=TEXT if i == top else MUTED, font=font(12), anchor="mb")
+        draw.text(((x0 + x1) / 2, base + 4), str(labels[i]), fill=TEXT, font=font(14),
+                  anchor="ma")
+    draw.line([(0, base), (width, base)], fill=(200, 200, 210))
+    return img
+
+
+def png(img: Image.Image) -> bytes:
+    """PNG bytes, compressed lightly: these are made on every stroke."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()

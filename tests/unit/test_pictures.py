@@ -1,0 +1,60 @@
+"""Server-rendered pictures show exactly the values they are given."""
+
+import numpy as np
+from PIL import Image
+
+from cnnviz import pictures
+
+
+def test_colour_maps_hit_their_ends_and_grey_is_linear():
+    a = np.array([0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(pictures.colourize(a, pictures.GREY, 0, 1),
+                                  [[0, 0, 0], [128, 128, 128], [255, 255, 255]])
+    ends = pictures.colourize(np.array([-2.0, 2.0]), pictures.DIVERGING, -2, 2)
+    np.testing.assert_array_equal(ends, [pictures.DIVERGING[0], pictures.DIVERGING[-1]])
+    assert tuple(pictures.colourize(np.array([np.nan]), pictures.GREY, 0, 1)[0]) == (128,) * 3
+
+
+def test_signed_maps_get_a_diverging_scale_centred_at_zero():
+    anchors, lo, hi = pictures.value_scale(np.array([-1.0, 3.0]))
+    assert anchors is pictures.DIVERGING and (lo, hi) == (-3.0, 3.0)
+    anchors, lo, hi = pictures.value_scale(np.array([0.0, 3.0]))
+    assert anchors is pictures.GREY and (lo, hi) == (0.0, 3.0)
+
+
+def tile_pixels(img: Image.Image, x0: int, y0: int, h: int, w: int, cell: int) -> np.ndarray:
+    """The centre pixel of each cell of a tile drawn at (x0, y0)."""
+    a = np.asarray(img)
+    return a[y0 + cell // 2: y0 + h * cell: cell, x0 + cell // 2: x0 + w * cell: cell]
+
+
+def test_feature_map_tiles_are_the_maps_cell_by_cell():
+    rng = np.random.default_rng(0)
+    fmap = rng.random((12, 12, 3)).astype(np.float32)
+    img = pictures.feature_maps(fmap, tile_px=84)
+    cell = 84 // 12
+    hi = float(fmap.max())
+    for i in range(3):
+        x0 = i * (12 * cell + 10)
+        got = tile_pixels(img, x0, 18, 12, 12, cell)
+        want = pictures.colourize(fmap[..., i], pictures.GREY, 0.0, hi)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_stages_keep_their_aspect_ratio():
+    tall = np.zeros((20, 13), np.float32)  # a 13-wide, 20-high fit, as the preprocessing makes
+    img = np.asarray(pictures.stages({"box": tall}, {"box": "Fit"}, height=100))
+    ink = np.argwhere((img == 0).all(-1))  # black pixels: the stage itself, on white
+    (top, left), (bottom, right) = ink.min(0), ink.max(0)
+    assert (bottom - top + 1, right - left + 1) == (20 * 5, 13 * 5)
+
+
+def test_probability_bars_are_as_tall_as_the_probabilities():
+    probs = np.array([0.0, 0.25, 0.75] + [0.0] * 7)
+    img = np.asarray(pictures.probability_bars(probs, range(10), width=500, height=200))
+    heights = []
+    for i in (1, 2):
+        column = img[:, int((i + 0.5) * 50), :]
+        bar = np.flatnonzero((column != 255).any(1) & (np.abs(column.astype(int) - column[-30]).sum(1) == 0))
+        heights.append(len(bar))
+    assert abs(heights[1] / heights[0] - 3) < 0.1
