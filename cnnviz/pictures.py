@@ -99,6 +99,26 @@ def feature_maps(fmap: np.ndarray, max_channels: int = 32, cols: int = 8,
     return _stack(sheet, colour_bar(anchors, lo, hi, min(220, sheet.width - 2)))
 
 
+def filters(kernel: np.ndarray, max_filters: int = 32, cols: int | None = 8,
+            tile_px: int = 56) -> Image.Image:
+    """A conv layer's filters (kh, kw, c_in, c_out): for 3 input channels an RGB picture each,
+    else the first input channel on one scale centred at 0 (red adds, blue subtracts).
+    cols=None: a near-square grid, for a narrow column."""
+    n = min(kernel.shape[-1], max_filters)
+    cols = int(np.ceil(np.sqrt(n))) if cols is None else min(n, cols)
+    cell = _cell_for(*kernel.shape[:2], tile_px)
+    titles = [f"#{i}" for i in range(n)]
+    if kernel.shape[2] == 3:
+        lo, hi = float(kernel.min()), float(kernel.max())
+        rgb = ((kernel[..., :n] - lo) / (hi - lo or 1) * 255).round().astype(np.uint8)
+        return _sheet([_enlarge(rgb[..., i], cell) for i in range(n)], titles, cols)
+    bound = float(np.abs(kernel[:, :, 0, :n]).max()) or 1.0
+    tiles = [_enlarge(colourize(kernel[:, :, 0, i], DIVERGING, -bound, bound), cell)
+             for i in range(n)]
+    sheet = _sheet(tiles, titles, cols)
+    return _stack(sheet, colour_bar(DIVERGING, -bound, bound, min(220, sheet.width - 2)))
+
+
 def _stack(top: Image.Image, bottom: Image.Image, gap: int = 8) -> Image.Image:
     img = Image.new("RGB", (max(top.width, bottom.width), top.height + gap + bottom.height),
                     BACKGROUND)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnviz import data, models, summary
 from cnnviz.live import RunState, Status
-from cnnviz.ui.widgets import layer_table
+from cnnviz.ui.widgets import layer_table, pick_one
 
 CUSTOM = "custom (edit the layers)"
 RECIPE_FIELDS = ("optimizer", "learning_rate", "epochs", "batch_size", "validation_split",
@@ -216,37 +216,34 @@ def progress(s: RunState, key: str) -> None:
 
 
 def visuals(s: RunState, key: str) -> None:
-    """The first layer's filters and one test image's feature maps, as last published."""
+    """The first layer's filters and one test image's feature maps, as last published: PNGs
+    made on the server, so a redraw each second costs the browser two <img> loads."""
     if s.filters is None:
         return
     left, right = st.columns([1, 1.6])
     with left:
         st.markdown("**First conv layer's filters** (red positive, blue negative)")
-        st.plotly_chart(_visual_figure(s, key, "filters"), key=f"{key}_filters",
-                        width="stretch")
+        st.image(_visual_png(s, key, "filters"))
     with right:
         st.markdown("**Feature maps of one test image**")
         names = list(s.maps)
-        # one layer at a time: every chart shown is redrawn each second, tabs included
-        from cnnviz.ui.widgets import pick_one
-
         name = pick_one("Layer", names, f"{key}_maps_layer", label_visibility="collapsed")
-        st.plotly_chart(_visual_figure(s, key, "maps", name), key=f"{key}_maps",
-                        width="stretch")
+        st.image(_visual_png(s, key, "maps", name))
 
 
-def _visual_figure(s: RunState, key: str, *what: str):
-    """A published visual, ("filters",) or ("maps", layer), built once per publication and
-    only when shown: rebuilding it on every poll of the page would slow the training."""
-    from cnnviz import plots
+def _visual_png(s: RunState, key: str, *what: str) -> bytes:
+    """A published visual, ("filters",) or ("maps", layer), drawn once per publication and
+    only when shown: redrawing it on every poll of the page would slow the training."""
+    from cnnviz import pictures
 
     cached = st.session_state.get(f"{key}_figures")
     if cached is None or cached[0] != (s.run_dir, s.visual_version):
         cached = ((s.run_dir, s.visual_version), {})
         st.session_state[f"{key}_figures"] = cached
-    figures = cached[1]
-    if what not in figures:
+    drawn = cached[1]
+    if what not in drawn:
         # filters: a near-square grid, for their narrow column (one row made them specks)
-        figures[what] = plots.filters_grid(s.filters, cols=None) if what == ("filters",) \
-            else plots.feature_maps(s.maps[what[1]], max_channels=16)
-    return figures[what]
+        drawn[what] = pictures.png(pictures.filters(s.filters, cols=None) if what == ("filters",)
+                                   else pictures.feature_maps(s.maps[what[1]], max_channels=16,
+                                                              tile_px=64))
+    return drawn[what]
