@@ -350,16 +350,17 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 MAX_PARAMS = 20_000_000  # beyond this a CPU demo would stall for minutes per epoch
 MAX_ACTIVATION_BYTES = 256 * 2**20  # float32 activations of one image, all layers
 
-# One row per layer; fields a layer type does not use are ignored.
+# One row per layer; fields a layer type does not use are empty (None) and ignored. A row may
+# carry the "order" the Train page's editor shows, which messages then use to name it.
 DEFAULT_STACK = [
-    {"layer": "Conv2D", "units": 6, "size": 5, "stride": 1, "padding": "same", "activation": "relu", "rate": 0.0},
-    {"layer": "MaxPool", "units": 0, "size": 2, "stride": 2, "padding": "valid", "activation": "linear", "rate": 0.0},
-    {"layer": "Conv2D", "units": 16, "size": 5, "stride": 1, "padding": "valid", "activation": "relu", "rate": 0.0},
-    {"layer": "MaxPool", "units": 0, "size": 2, "stride": 2, "padding": "valid", "activation": "linear", "rate": 0.0},
-    {"layer": "Flatten", "units": 0, "size": 0, "stride": 0, "padding": "valid", "activation": "linear", "rate": 0.0},
-    {"layer": "Dense", "units": 120, "size": 0, "stride": 0, "padding": "valid", "activation": "relu", "rate": 0.0},
-    {"layer": "Dropout", "units": 0, "size": 0, "stride": 0, "padding": "valid", "activation": "linear", "rate": 0.25},
-    {"layer": "Dense", "units": 84, "size": 0, "stride": 0, "padding": "valid", "activation": "relu", "rate": 0.0},
+    {"layer": "Conv2D", "units": 6, "size": 5, "stride": 1, "padding": "same", "activation": "relu", "rate": None},
+    {"layer": "MaxPool", "units": None, "size": 2, "stride": 2, "padding": "valid", "activation": None, "rate": None},
+    {"layer": "Conv2D", "units": 16, "size": 5, "stride": 1, "padding": "valid", "activation": "relu", "rate": None},
+    {"layer": "MaxPool", "units": None, "size": 2, "stride": 2, "padding": "valid", "activation": None, "rate": None},
+    {"layer": "Flatten", "units": None, "size": None, "stride": None, "padding": None, "activation": None, "rate": None},
+    {"layer": "Dense", "units": 120, "size": None, "stride": None, "padding": None, "activation": "relu", "rate": None},
+    {"layer": "Dropout", "units": None, "size": None, "stride": None, "padding": None, "activation": None, "rate": 0.25},
+    {"layer": "Dense", "units": 84, "size": None, "stride": None, "padding": None, "activation": "relu", "rate": None},
 ]
 
 
@@ -373,7 +374,7 @@ def _stack_steps(stack: list[dict], input_shape,
     shape, steps, params, activations = tuple(input_shape), [], 0, _prod(input_shape)
     for n, row in enumerate(stack, start=1):
         kind = row.get("layer")
-        where = f"layer {n} ({kind})"
+        where = f"layer {row.get('order') or n} ({kind})"
         if kind not in LAYER_TYPES:
             raise ModelError(f"{where}: choose a layer type from {', '.join(LAYER_TYPES)}")
         if kind in ("Conv2D", "MaxPool", "AvgPool"):

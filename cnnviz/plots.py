@@ -164,7 +164,9 @@ def _map_trace(img: np.ndarray, text: bool = False, scale: dict | None = None) -
     img = np.asarray(img)
     if img.ndim == 3:
         return _rgb(img, hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
-    extra = dict(texttemplate="%{z:.3~g}", textfont=dict(size=11)) if text else {}
+    # three grids side by side share ~700 px: wider kernels get shorter numbers, smaller type
+    digits, size = (3, 11) if max(img.shape) <= 3 else (2, 10) if max(img.shape) <= 5 else (2, 8)
+    extra = dict(texttemplate=f"%{{z:.{digits}~g}}", textfont=dict(size=size)) if text else {}
     return _heatmap(img.astype(np.float32), hover="%{z:.4f}", **(scale or _value_scale(img)),
                     **extra)
 
@@ -212,8 +214,8 @@ def arithmetic(patch, kernel, products) -> go.Figure:
                   for a in (patch, kernel, products)],
                  [t + label(c) for c in range(channels)
                   for t in ("Input patch", "× kernel", "= products")],
-                 cols=3, h_gap=0.06, v_gap=0.08,
-                 height=min(60 + 44 * patch.shape[0], 360) * channels)
+                 cols=3, h_gap=0.04, v_gap=0.08,
+                 height=(60 + 40 * max(patch.shape[0], 3)) * channels)
 
 
 def pool_views(x, pooled, *, window: dict | None, cell: tuple[int, int] | None) -> go.Figure:

@@ -7,7 +7,6 @@ import streamlit as st
 
 from cnnviz.ui.inputs import drawing, lab_image
 from cnnviz.ui.resources import probe, shipped
-from cnnviz.ui.widgets import pick_one
 
 POOL_MATRIX = "3 1 0 2 5 4\n1 7 2 0 1 3\n0 2 8 1 0 6\n4 0 1 3 9 2\n2 5 0 1 2 0\n1 0 3 6 1 4"
 FEATURE_MAP = "Feature map of your drawing"
@@ -18,7 +17,8 @@ def pool_input(key: str):
     from cnnviz import introspect, kernels
 
     sources = ["Small matrix"] + ([FEATURE_MAP] if drawing() is not None else []) + ["Image"]
-    source = pick_one("Input", sources, f"{key}_source")
+    # a radio: the options' full names fit the narrow column, where a segmented control cut them
+    source = st.radio("Input", sources, key=f"{key}_source")
     if source == "Image":
         return lab_image(f"{key}_image", colour=False)
     if source == "Small matrix":

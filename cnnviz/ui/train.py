@@ -146,16 +146,22 @@ def _stack_editor(key: str, disabled: bool) -> list[dict]:
         width="stretch", column_config={
             "order": cc.NumberColumn("order", min_value=0, step=1, width="small"),
             "layer": cc.SelectboxColumn("layer", options=models.LAYER_TYPES, required=True),
-            "units": cc.NumberColumn("filters / units", min_value=0, step=1),
-            "size": cc.NumberColumn("kernel / pool", min_value=0, max_value=64, step=1),
-            "stride": cc.NumberColumn("stride", min_value=0, max_value=8, step=1),
-            "padding": cc.SelectboxColumn("padding", options=["valid", "same"]),
-            "activation": cc.SelectboxColumn("activation", options=models.ACTIVATIONS),
-            "rate": cc.NumberColumn("dropout rate", min_value=0.0, max_value=0.95, step=0.05),
+            "units": cc.NumberColumn("units", min_value=0, step=1, width="small",
+                                     help="Filters of a Conv2D, units of a Dense layer"),
+            "size": cc.NumberColumn("size", min_value=0, max_value=64, step=1, width="small",
+                                    help="Kernel size of a Conv2D, window of a pooling layer"),
+            "stride": cc.NumberColumn("stride", min_value=0, max_value=8, step=1,
+                                      width="small"),
+            "padding": cc.SelectboxColumn("padding", options=["valid", "same"], width="small"),
+            "activation": cc.SelectboxColumn("activation", options=models.ACTIVATIONS,
+                                             width="small"),
+            "rate": cc.NumberColumn("rate", min_value=0.0, max_value=0.95, step=0.05,
+                                    width="small", help="Dropout rate"),
         })
     edited = edited.dropna(subset=["layer"]).sort_values("order", kind="stable")
+    # rows keep their order number: a refusal names the layer as the table numbers it
     return [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
-             for k, v in row.items() if k != "order"} for row in edited.to_dict("records")]
+             for k, v in row.items()} for row in edited.to_dict("records")]
 
 
 def _summary_view(table: dict) -> None:

@@ -142,7 +142,7 @@ def test_pool_lab_feature_map_of_the_drawing():
     at = AppTest.from_file(str(ROOT / "pages/pool.py"), default_timeout=120)
     at.session_state["drawing"] = np.eye(28, dtype=np.float32)
     at.run()
-    at.segmented_control(key="pool_source").set_value("Feature map of your drawing").run()
+    at.radio(key="pool_source").set_value("Feature map of your drawing").run()
     assert not at.exception
     assert at.selectbox(key="pool_layer").value == "conv1"
     assert "Output [" in " ".join(metrics(at))

@@ -249,3 +249,10 @@ def test_a_model_of_any_size_lists_its_size_dependent_layers_as_not_counted():
     s = summary.summarize(keras.Model(inputs, keras.layers.Dense(10, name="head")(x)))
     assert s.not_counted == ("conv", "gap")
     assert s.flops == 2 * 4 * 10 + 10 and s.layers[0].output_shape == (None, None, 4)
+
+
+def test_a_refused_row_is_named_by_the_order_the_editor_shows():
+    rows = [{**_row("Conv2D", 4, 3, 1), "order": 2},
+            {**_row("Conv2D", 4, 40, 1), "order": 6}]  # renumbered by the user, then sorted
+    with pytest.raises(models.ModelError, match=r"^layer 6 \(Conv2D\): a 40×40 window"):
+        models.build_stack(rows, (28, 28, 1))
