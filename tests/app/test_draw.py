@@ -96,3 +96,17 @@ def test_the_numbers_behind_the_pictures_are_what_keras_computes():
     probs_table, input_table = (d.value for d in at.dataframe)
     np.testing.assert_allclose(probs_table["probability"], expected, atol=1e-6)
     np.testing.assert_allclose(input_table.to_numpy(), x[..., 0], atol=1e-7)
+
+
+def test_a_drawing_made_before_leaving_the_page_is_there_on_return():
+    at = AppTest.from_file(str(ROOT / "pages/draw.py"), default_timeout=120)
+    # what the page kept when the learner left: the canvas's strokes and pixels (a drawn 1)
+    pixels = np.zeros((280, 280), np.uint8)
+    pixels[40:240, 130:150] = 255
+    at.session_state["draw_canvas_strokes"] = {"objects": [{"type": "path"}]}
+    at.session_state["draw_canvas_pixels"] = pixels
+    at.run()
+    assert not at.exception
+    x = preprocess.preprocess(pixels).model_input
+    expected = models.load(models.SHIPPED_MODEL)(x[None], training=False).numpy()[0]
+    assert {m.label: m.value for m in at.metric}["Prediction"] == str(int(np.argmax(expected)))

@@ -52,3 +52,37 @@ def test_drawing_a_digit_with_the_mouse_is_classified(page, app_url, digit, path
         page.set_viewport_size({"width": 1400, "height": 1500})
         wait_for_app(page)
         screenshot(page, "draw")
+
+
+def test_the_drawing_survives_a_visit_to_another_page(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    draw(page, one)
+    wait_for_app(page)
+    assert prediction(page) == "1"
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Pooling lab", exact=True).click()
+    visible(page, "Pooling lab")
+    wait_for_app(page)
+    nav.get_by_text("Draw", exact=True).click()
+    wait_for_app(page)
+    assert prediction(page) == "1"  # answered from the kept drawing
+    assert_no_exception(page)
+    # and the canvas shows it again: white ink on its black background
+    before = ink(page)
+    assert before > 0.01
+    draw(page, zero)  # a stroke after the return adds to the kept drawing
+    wait_for_app(page)
+    assert ink(page) > before * 1.5
+    assert_no_exception(page)
+
+
+def ink(page) -> float:
+    """The fraction of the canvas that is ink, as the browser paints it."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    shot = page.locator("canvas.dc-canvas.lower-canvas").screenshot()
+    return float((np.asarray(Image.open(io.BytesIO(shot)).convert("L")) > 128).mean())
