@@ -10,8 +10,10 @@ FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
 def _base(height: int, **kw) -> dict:
+    # the tool bar stands at the right edge, where it does not cover the titles on hover
     return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-                paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", **kw)
+                paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                modebar=dict(orientation="v"), **kw)
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
@@ -70,8 +72,10 @@ def heatmap_grid(images, titles, *, cols: int = 10, cell_px: int = 80, colorscal
         img = np.asarray(img)
         panels.append([_rgb(img) if img.ndim == 3 and img.shape[-1] == 3 else
                        _heatmap(img.reshape(img.shape[:2]), colorscale, zmin, zmax, hover)])
+    height = rows * (cell_px + 34) + 20
+    # a row's titles sit in the gap above it: 30 px of gap, whatever the number of rows
     return _grid(panels, list(titles), cols=cols, h_gap=0.02 / max(cols / 10, 1),
-                 v_gap=0.12 / rows, height=rows * (cell_px + 28) + 20)
+                 v_gap=30 / height, height=height)
 
 
 def image_grid(images, titles, cols: int = 10) -> go.Figure:
@@ -385,7 +389,8 @@ def dream_grid(images: np.ndarray, titles, references: np.ndarray | None = None,
     """Optimised inputs, with a reference image per target (e.g. the class mean) below."""
     shown = list(images) + (list(references) if references is not None else [])
     labels = list(titles) + list(reference_titles)
-    return heatmap_grid(shown, labels, cols=len(images), cell_px=90, hover="%{z:.2f}")
+    # rows of at most 10: sixteen filters side by side left no room for their titles
+    return heatmap_grid(shown, labels, cols=min(len(images), 10), cell_px=90, hover="%{z:.2f}")
 
 
 def layer_costs(layers: list[dict]) -> go.Figure:
@@ -398,8 +403,9 @@ def layer_costs(layers: list[dict]) -> go.Figure:
                              marker_color=colour, showlegend=False,
                              hovertemplate="%{x}: %{y:,}<extra></extra>"), row=1, col=col)
     fig.update_yaxes(type="log")
-    fig.update_xaxes(tickangle=-45)
-    return _layout(fig, height=360)
+    # VGG16's 23 names need small type to stand apart
+    fig.update_xaxes(tickangle=-60, tickfont=dict(size=10 if len(names) > 12 else 12))
+    return _layout(fig, height=400)
 
 
 def architectures_map(summaries: dict[str, dict]) -> go.Figure:
@@ -407,9 +413,17 @@ def architectures_map(summaries: dict[str, dict]) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=[s["total_params"] for s in summaries.values()],
         y=[max(s["macs"], 1) for s in summaries.values()], text=list(summaries),
-        mode="markers+text", textposition="top center",
+        mode="markers+text",
+        # neighbours' names alternate above and below their markers, so they do not collide
+        textposition=["top center" if i % 2 == 0 else "bottom center"
+                      for i in range(len(summaries))],
         marker=dict(size=14, color=RUN_COLOURS[0]),
         hovertemplate="%{text}: %{x:,} parameters, %{y:,} multiply-adds<extra></extra>"))
-    fig.update_xaxes(type="log", title="parameters")
-    fig.update_yaxes(type="log", title="multiply-adds per image")
-    return _layout(fig, height=360)
+    params = [s["total_params"] for s in summaries.values()]
+    macs = [max(s["macs"], 1) for s in summaries.values()]
+    # a margin of half a decade on each side: the names at the edges are not clipped
+    fig.update_xaxes(type="log", title="parameters",
+                     range=[np.log10(min(params)) - 0.5, np.log10(max(params)) + 0.7])
+    fig.update_yaxes(type="log", title="multiply-adds per image",
+                     range=[np.log10(min(macs)) - 0.5, np.log10(max(macs)) + 0.5])
+    return _layout(fig, height=420)

@@ -9,7 +9,8 @@ from cnnviz.ui.widgets import cell_picker, pick_one
 shell.routed()
 st.title("Convolution lab")
 st.caption("Slide a small kernel over an image: each output value is the sum of the kernel's "
-           "weights times the pixels under it. Pick any output cell to see that sum worked out.")
+           "weights times the pixels under it. Pick any output cell with the sliders to see that "
+           "sum worked out.")
 
 left, right = st.columns([1, 2.3], gap="large")
 with left:
