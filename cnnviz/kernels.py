@@ -61,14 +61,28 @@ class KernelError(ValueError):
     """A custom kernel that cannot be used; the message says what to change."""
 
 
-def learned_filters(model) -> dict[str, np.ndarray]:
-    """The first conv layer's filters of a Keras model, one 2-D (or 3-D for RGB) kernel each."""
+@dataclass(frozen=True)
+class LearnedFilter:
+    """One filter of a trained conv layer with what the layer adds to it."""
+
+    kernel: np.ndarray  # 2-D, or 3-D for RGB input
+    bias: float
+    activation: str  # "ReLU" or "none", as the lab names them
+
+
+def learned_filters(model) -> dict[str, LearnedFilter]:
+    """The first conv layer's filters of a Keras model, with their biases and activation."""
+    import keras
+
     from cnnviz import introspect
 
     _, first = introspect.conv_layers(model)[0]
-    weights = np.asarray(first.get_weights()[0], np.float64)  # (kh, kw, in, out)
-    return {f"{first.name} filter {i}": weights[..., i].squeeze(-1) if weights.shape[2] == 1
-            else weights[..., i] for i in range(weights.shape[-1])}
+    weights = np.asarray(first.kernel.numpy(), np.float64)  # (kh, kw, in, out)
+    biases = first.bias.numpy() if first.use_bias else np.zeros(weights.shape[-1])
+    relu = first.activation is keras.activations.relu
+    return {f"{first.name} filter {i}": LearnedFilter(
+        weights[..., i].squeeze(-1) if weights.shape[2] == 1 else weights[..., i],
+        float(biases[i]), "ReLU" if relu else "none") for i in range(weights.shape[-1])}
 
 
 def parse(text: str, *, what: str = "kernel", max_side: int = MAX_SIDE) -> np.ndarray:

@@ -15,7 +15,7 @@ st.caption("Slide a small kernel over an image: each output value is the sum of 
 left, right = st.columns([1, 2.3], gap="large")
 with left:
     image, caption = lab_image("conv")
-    title, chosen = kernel_picker("conv")
+    title, chosen, learned = kernel_picker("conv")
     with st.expander("Layer parameters", expanded=True, icon=":material/tune:"):
         padding = pick_one("Padding", ["valid", "same", "full", "explicit"], "conv_padding")
         if padding == "explicit":
@@ -25,8 +25,11 @@ with left:
         boundary = st.selectbox("Padding fill", list(ops.BOUNDARIES), key="conv_boundary",
                                 help="What the padded border holds: zeros (as Keras does) or "
                                      "copies of the image's edge.")
-        bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias")
-        activation = pick_one("Activation", ["none", "ReLU"], "conv_activation")
+        if learned is None:
+            bias = st.number_input("Bias", -10.0, 10.0, 0.0, 0.1, key="conv_bias")
+            activation = pick_one("Activation", ["none", "ReLU"], "conv_activation")
+        else:  # the layer's own: the lab computes what the network computed
+            bias, activation = learned.bias, learned.activation
         flip = st.radio("Operation", ["correlation (what Keras computes)", "true convolution"],
                         key="conv_mode") == "true convolution"
         st.caption("Deep-learning layers compute correlation. True convolution first rotates "

@@ -9,8 +9,8 @@ from cnnviz.ui.widgets import pick_one
 
 
 def kernel_picker(key: str):
-    """Named, learned (shipped LeNet-5) or typed-in kernel: (title, {name: 2-D kernel}), or
-    (None, None) after saying what is wrong with a typed one."""
+    """Named, learned (shipped LeNet-5) or typed-in kernel: (title, {name: 2-D kernel},
+    the learned filter or None), or (None, None, None) after saying what is wrong."""
     from cnnviz import kernels
 
     family = pick_one("Kernel", ["Named", "Learned", "Custom"], f"{key}_family",
@@ -21,12 +21,16 @@ def kernel_picker(key: str):
                             index=list(kernels.NAMED).index("Sobel x"), key=f"{key}_named")
         st.caption(kernels.DESCRIPTIONS[name])
         parts = kernels.MAGNITUDES.get(name, (name,))
-        return name, {part: kernels.NAMED[part] for part in parts}
+        return name, {part: kernels.NAMED[part] for part in parts}, None
     if family == "Learned":
         learned = kernels.learned_filters(probe(shipped()).model)
         name = st.selectbox("Filter", list(learned), key=f"{key}_learned")
-        st.caption("A 5×5 filter the shipped LeNet-5 learned from MNIST in its first layer.")
-        return name, {name: learned[name]}
+        chosen = learned[name]
+        st.caption(f"A 5×5 filter the shipped LeNet-5 learned from MNIST in its first layer, "
+                   f"with the layer's own bias ({chosen.bias:+.4f}) and "
+                   f"{'ReLU' if chosen.activation == 'ReLU' else 'no activation'}: on your "
+                   "drawing, with padding valid, the output is the Draw page's map.")
+        return name, {name: chosen.kernel}, chosen
     text = st.text_area("Kernel values: one row per line", kernels.to_text(kernels.NAMED["Sharpen"]),
                         key=f"{key}_custom", height=150,
                         help=f"1×1 up to {kernels.MAX_SIDE}×{kernels.MAX_SIDE}, any shape; "
@@ -37,5 +41,5 @@ def kernel_picker(key: str):
             kernel = kernels.normalise(kernel)
     except kernels.KernelError as err:
         st.error(f"This kernel cannot be used: {err}", icon=":material/grid_off:")
-        return None, None
-    return f"Custom {kernel.shape[0]}×{kernel.shape[1]}", {"Custom": kernel}
+        return None, None, None
+    return f"Custom {kernel.shape[0]}×{kernel.shape[1]}", {"Custom": kernel}, None

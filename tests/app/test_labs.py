@@ -91,11 +91,28 @@ def test_conv_lab_rgb_photo_has_per_channel_views_that_add_up():
     assert "Per channel" in [h.value for h in at.subheader]
 
 
-def test_conv_lab_learned_filter():
-    at = lab("conv")
+def test_conv_lab_learned_filter_on_the_drawing_is_the_networks_own_map():
+    import keras
+
+    from cnnviz import models
+
+    drawing = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    at = AppTest.from_file(str(ROOT / "pages/conv.py"), default_timeout=120)
+    at.session_state["drawing"] = drawing
+    at.run()
     at.segmented_control(key="conv_family").set_value("Learned").run()
+    at.selectbox(key="conv_learned").set_value("conv1 filter 3").run()
     assert not at.exception
-    assert at.selectbox(key="conv_learned").value == "conv1 filter 0"
+    model = models.load(models.SHIPPED_MODEL)
+    conv1 = keras.Model(model.input, model.get_layer("conv1").output)
+    want = conv1(drawing[None, ..., None], training=False).numpy()[0, ..., 3]
+    i, j = at.slider(key="conv_cell_row").value, at.slider(key="conv_cell_col").value
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[f"Output [{i}, {j}]"] == f"{want[i, j]:.4f}"
+    assert at.slider(key="conv_cell_row").max == want.shape[0] - 1  # 24×24, as Keras'
+    at.slider(key="conv_cell_row").set_value(5)
+    at.slider(key="conv_cell_col").set_value(17).run()
+    assert {m.label: m.value for m in at.metric}["Output [5, 17]"] == f"{want[5, 17]:.4f}"
 
 
 def test_conv_lab_uses_the_drawing_from_the_draw_page():

@@ -59,10 +59,11 @@ def test_per_channel_outputs_add_up_to_the_conv_layer_output():
 def test_learned_filters_are_the_shipped_first_layer_weights():
     model = models.load(models.SHIPPED_MODEL)
     learned = kernels.learned_filters(model)
-    weights = model.get_layer("conv1").get_weights()[0]
+    weights, biases = model.get_layer("conv1").get_weights()
     assert len(learned) == weights.shape[-1]
-    for i, k in enumerate(learned.values()):
-        np.testing.assert_array_equal(k, weights[:, :, 0, i])
+    for i, f in enumerate(learned.values()):
+        np.testing.assert_array_equal(f.kernel, weights[:, :, 0, i])
+        assert f.bias == biases[i] and f.activation == "ReLU"
 
 
 @pytest.mark.parametrize("text, shape", [("1", (1, 1)), ("1 2 3", (1, 3)), ("1,2\n3,4\n5,6", (3, 2)),
