@@ -50,6 +50,10 @@ def _prod(shape) -> int | None:
     return None if any(d is None for d in dims) else math.prod(int(d) for d in dims)
 
 
+def _dims(shape) -> tuple:
+    return tuple(None if d is None else int(d) for d in shape)
+
+
 def costs(layer) -> tuple[int, int] | None:
     """(multiply-adds, FLOPs) for one example through `layer`, or None when not counted."""
     import keras
@@ -98,15 +102,16 @@ def summarize(model) -> ModelSummary:
         counted = costs(layer)
         n_out = _prod(layer.output.shape[1:])
         layers.append(LayerSummary(
-            layer.name, type(layer).__name__,
-            tuple(None if d is None else int(d) for d in layer.output.shape[1:]),
+            layer.name, type(layer).__name__, _dims(layer.output.shape[1:]),
             int(layer.count_params()),
             None if counted is None else counted[1], None if counted is None else counted[0],
             None if n_out is None else 4 * n_out))
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     return ModelSummary(
         model.name,
-        tuple(None if d is None else int(d) for d in model.input_shape[1:]),
+        # a model of several inputs has one shape per input
+        _dims(model.inputs[0].shape[1:]) if len(model.inputs) == 1
+        else tuple(_dims(i.shape[1:]) for i in model.inputs),
         int(model.count_params()),
         int(trainable),
         sum(layer.flops or 0 for layer in layers),

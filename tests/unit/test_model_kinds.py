@@ -76,3 +76,81 @@ def test_refused_kinds_say_why(saved, kind):
         introspect.classifier(model)
     with pytest.raises(models.ModelError):
         explain.Probe(model)
+
+
+# --- every kind × every CLI command that takes a model -------------------------------------
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    from cnnviz.__main__ import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def digit_png(tmp_path_factory):
+    from PIL import Image, ImageDraw
+
+    path = tmp_path_factory.mktemp("png") / "one.png"
+    img = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(img).line([(140, 40), (140, 240)], fill=255, width=22)
+    img.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", model_kinds.USABLE)
+def test_cli_predict_and_dream_take_every_usable_kind(saved, kind, digit_png, tmp_path, capsys):
+    import json
+
+    code, out, err = run_cli(capsys, "predict", "--model", saved[kind], digit_png, "--json")
+    assert code == 0, err
+    line = json.loads(out)
+    model = models.load(saved[kind])
+    probe = explain.Probe(model)
+    from cnnviz import preprocess
+
+    x = preprocess.preprocess(np.asarray(__import__("PIL.Image").Image.open(digit_png))).model_input
+    want = model(keras_input(model, x), training=False).numpy()[0]
+    want = keras.ops.softmax(want).numpy() if probe.applies_softmax else want
+    np.testing.assert_allclose(line["probs"], want, atol=1e-6)
+    code, out, err = run_cli(capsys, "dream", "--model", saved[kind], "--out", tmp_path,
+                             "--steps", 3, "--json")
+    assert code == 0, err
+    assert len(json.loads(out)["classes"]) == 10
+
+
+@pytest.mark.parametrize("kind", model_kinds.REFUSED)
+@pytest.mark.parametrize("command", ["predict", "dream"])
+def test_cli_refuses_every_unusable_kind_in_one_line(saved, kind, command, digit_png, tmp_path,
+                                                     capsys):
+    args = ["predict", "--model", saved[kind], digit_png] if command == "predict" else \
+        ["dream", "--model", saved[kind], "--out", tmp_path]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {kind}.keras cannot classify 28×28 digits: ")
+    assert model_kinds.REFUSED[kind][1] in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("kind", [*model_kinds.USABLE, *model_kinds.REFUSED])
+def test_cli_summary_lists_every_kind(saved, kind, capsys):
+    import json
+
+    code, out, err = run_cli(capsys, "summary", saved[kind], "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["total_params"] == models.load(saved[kind]).count_params()
+    assert ("not counted" in run_cli(capsys, "summary", saved[kind])[1]) == bool(s["not_counted"])
+
+
+@pytest.mark.parametrize("kind", model_kinds.USABLE)
+def test_cli_evaluate_takes_grey_kinds_and_refuses_rgb_in_one_line(saved, kind, capsys):
+    code, out, err = run_cli(capsys, "evaluate", saved[kind], "--dataset", "mnist", "--json")
+    if kind == "rgb":
+        assert code == 2 and "expects inputs of shape (28, 28, 3)" in err
+        return
+    import json
+
+    assert code == 0, err
+    assert 0.0 <= json.loads(out)["accuracy"] <= 1.0
