@@ -10,7 +10,8 @@ import datetime as dt
 import platform
 from pathlib import Path
 
-from bench import browser, conv_speed, dream_speed, drawn_digits, predict_path, trainer_overhead
+from bench import (browser, conv_speed, draw_browser, dream_speed, drawn_digits, predict_path,
+                   trainer_overhead)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -46,10 +47,30 @@ def rows() -> list[tuple[str, str, str, bool | None]]:
                 "—", None))
     out.append(("Page switch in Chromium (median / slowest)",
                 f"{b['switch_median_s']:.2f} / {b['switch_max_s']:.2f} s", "—", None))
+    w = draw_browser.main()
+    out.append(_vs_bare("Draw page vs bare canvas page: pen lifted → answer painted (median)",
+                        w["painted"], "≤ 1.2×", 1.2))
+    out.append(_vs_bare("Draw page vs bare canvas page: renderer main-thread time per drawing "
+                        "(median)", w["busy"], "≤ 2×", 2.0))
+    out.append(("Page switch to Draw vs bare two-page app",
+                f"{_medians(w['switch_painted'])} to painted; main thread "
+                f"{_medians(w['switch_busy'])}", "—", None))
+    out.append(("Train page renderer busy while training vs idle bare page",
+                f"{w['train_busy']:.0%} vs {w['idle_busy']:.1%} of the time "
+                f"({w['train_ratio']:.0f}×)", "—", None))
     acc = drawn_digits.main_accuracy()
     out.append(("Drawn-digit stand-in set (2,000 re-drawn MNIST test digits)", f"{acc:.2%}",
                 "≥ 95%", acc >= 0.95))
     return out
+
+
+def _medians(s: dict) -> str:
+    """bench.draw_browser's app vs bare page medians, as ratio (app vs bare ms)."""
+    return f"{s['ratio']:.2f}× ({s['app_median']:.0f} vs {s['bare_median']:.0f} ms)"
+
+
+def _vs_bare(what: str, s: dict, goal: str, bound: float):
+    return what, _medians(s), goal, s["ratio"] <= bound
 
 
 def table(results) -> str:
