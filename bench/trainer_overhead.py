@@ -36,26 +36,23 @@ def bare_fit(config) -> float:
 
 
 def poll_like_the_page(run, stop: threading.Event) -> None:
-    """What the Train page's two fragments do: every 0.5 s read the state and refill the
-    curves; every 1 s rebuild the filter and feature-map figures if the trainer published new
-    ones. Each chart is serialised every time, as Streamlit sends it on every rerun."""
-    from cnnviz import plots
+    """What the Train page's live fragment does once a second: read the state, refill the
+    curves (serialised, as Streamlit sends them on every rerun) and, when the trainer has
+    published new ones, draw the filters and the shown layer's maps as PNGs."""
+    from cnnviz import pictures, plots
 
-    version, visuals, curves, polls = None, [], None, 0
-    while not stop.wait(0.5):
-        polls += 1
+    version, curves = None, None
+    while not stop.wait(1.0):
         s = run.snapshot()
         if s.batch_loss:
             curves = plots.training_curves(s.batch_loss, s.batch_acc, s.epoch_logs,
                                            s.epoch_ends, curves)
             curves.to_json()
-        if s.filters is not None and polls % 2 == 0:  # the page's second fragment: 1 Hz
-            if s.visual_version != version:
-                version = s.visual_version
-                visuals = [plots.filters_grid(s.filters),
-                           *[plots.feature_maps(m, max_channels=16) for m in s.maps.values()]]
-            for fig in visuals:
-                fig.to_json()
+        if s.filters is not None and s.visual_version != version:
+            version = s.visual_version
+            pictures.png(pictures.filters(s.filters, cols=None))
+            first = next(iter(s.maps.values()))
+            pictures.png(pictures.feature_maps(first, max_channels=16, tile_px=64))
 
 
 def app_fit(config) -> float:

@@ -83,73 +83,6 @@ def image_grid(images, titles, cols: int = 10) -> go.Figure:
     return heatmap_grid(images, titles, cols=cols)
 
 
-def probability_bars(probs, class_names) -> go.Figure:
-    top = int(np.argmax(probs)) if np.max(probs) > 0 else None  # all zero: nothing drawn yet
-    colours = ["#4c78a8" if i != top else "#f58518" for i in range(len(probs))]
-    bars = dict(type="bar", x=list(class_names), y=np.asarray(probs), marker_color=colours,
-                text=[f"{p:.1%}" if p >= 0.005 else "" for p in probs], textposition="outside",
-                hovertemplate="%{x}: %{y:.4f}<extra></extra>", cliponaxis=False)
-    return go.Figure(dict(data=[bars], layout=_base(
-        280, yaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
-        xaxis=dict(type="category", title="class"))))
-
-
-def _pad_square(img: np.ndarray) -> np.ndarray:
-    """Centre a non-square image on a black square so every panel has the same scale."""
-    h, w = img.shape
-    side = max(h, w)
-    top, left = (side - h) // 2, (side - w) // 2
-    return np.pad(img, ((top, side - h - top), (left, side - w - left)))
-
-
-def stages_strip(stages: dict, titles: dict) -> go.Figure:
-    """The preprocessing stages side by side (each padded square for display), values on hover."""
-    names = list(stages)
-    return _grid([[_heatmap(_pad_square(stages[n]), hover="%{z:.3f}", showscale=n == names[-1])]
-                  for n in names],
-                 [f"{titles[n]}<br><sup>{stages[n].shape[1]}×{stages[n].shape[0]}</sup>"
-                  for n in names], height=260)
-
-
-def mosaic(images: np.ndarray, *, cols: int, colorscale="Viridis", zmin=None, zmax=None,
-           label: str = "map", cell_px: int = 90) -> go.Figure:
-    """Many small maps (n, h, w) tiled into ONE heatmap, one-pixel gaps between them.
-
-    One trace instead of a subplot per map: about 20x cheaper to build and send, which is what
-    lets the Train page redraw feature maps twice a second without slowing training."""
-    n, h, w = images.shape
-    cols = min(cols, n)
-    rows = -(-n // cols)
-    # rows are further apart than columns: each row's labels sit in the gap above it (~16 px
-    # at the intended cell_px per map)
-    pitch = h + max(1, int(np.ceil(16 * max(h, w) / cell_px)))
-    z = np.full((rows * pitch - (pitch - h), cols * (w + 1) - 1), np.nan, np.float32)
-    index = np.full(z.shape, -1, np.int32)
-    for i, img in enumerate(images):
-        r, c = divmod(i, cols)
-        z[r * pitch: r * pitch + h, c * (w + 1): c * (w + 1) + w] = img
-        index[r * pitch: r * pitch + h, c * (w + 1): c * (w + 1) + w] = i
-    finite = images[np.isfinite(images)]  # a diverged training publishes NaN maps
-    lo = (float(finite.min()) if finite.size else 0.0) if zmin is None else zmin
-    hi = (float(finite.max()) if finite.size else 1.0) if zmax is None else zmax
-    annotations = [dict(x=c * (w + 1) + (w - 1) / 2, y=r * pitch - 0.5, text=f"#{i}",
-                        showarrow=False, yanchor="bottom", font=dict(size=11, color="#888"))
-                   for i in range(n) for r, c in [divmod(i, cols)]]
-    heatmap = dict(type="heatmap", z=z, customdata=index, colorscale=colorscale, zmin=lo,
-                   zmax=hi if hi > lo else lo + 1, showscale=False, hoverongaps=False,
-                   hovertemplate=f"{label} #%{{customdata}}: %{{z:.3f}}<extra></extra>")
-    return go.Figure(dict(data=[heatmap], layout=_base(
-        rows * (cell_px + 18) + 30, annotations=annotations,
-        xaxis=dict(visible=False, constrain="domain"),
-        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain"))))
-
-
-def feature_maps(fmap: np.ndarray, max_channels: int = 32) -> go.Figure:
-    """One layer's maps (h, w, c): a tile per channel on the layer's shared colour range."""
-    channels = min(fmap.shape[-1], max_channels)
-    return mosaic(np.moveaxis(fmap[..., :channels], -1, 0), cols=min(channels, 8))
-
-
 # --- Convolution and pooling labs ------------------------------------------------------------
 
 HIGHLIGHT = "#f58518"
@@ -332,21 +265,6 @@ def runs_overlay(histories: dict[str, dict]) -> go.Figure:
     return _layout(fig, height=320, legend=dict(orientation="h", y=-0.25))
 
 
-def filters_grid(kernel: np.ndarray, max_filters: int = 32, cols: int | None = 8) -> go.Figure:
-    """A conv layer's filters (kh, kw, c_in, c_out): RGB composites for 3 input channels,
-    else the first input channel, on one symmetric colour scale. cols=None: a near-square
-    grid, for a narrow column."""
-    n = min(kernel.shape[-1], max_filters)
-    cols = int(np.ceil(np.sqrt(n))) if cols is None else min(n, cols)
-    if kernel.shape[2] == 3:
-        lo, hi = kernel.min(), kernel.max()
-        images = [(kernel[..., i] - lo) / (hi - lo or 1) for i in range(n)]
-        return heatmap_grid(images, [f"#{i}" for i in range(n)], cols=cols, cell_px=70)
-    bound = float(np.abs(kernel).max()) or 1.0
-    return mosaic(np.moveaxis(kernel[:, :, 0, :n], -1, 0), cols=cols, colorscale="RdBu_r",
-                  zmin=-bound, zmax=bound, label="filter", cell_px=70)
-
-
 def confusion(counts: np.ndarray, class_names) -> go.Figure:
     """Counts per (true, predicted) pair; colours scaled to the largest mistake, so the
     confusions stand out rather than the (saturated) diagonal."""
@@ -363,18 +281,6 @@ def confusion(counts: np.ndarray, class_names) -> go.Figure:
 
 
 # --- inside the network ----------------------------------------------------------------------
-
-HEAT = [[0.0, "rgba(255,80,0,0)"], [0.35, "rgba(255,80,0,0.25)"], [1.0, "rgba(255,230,0,0.9)"]]
-
-
-def overlays(image: np.ndarray, maps: dict[str, np.ndarray], height: int = 300) -> go.Figure:
-    """The input, then each explanation map laid over it as translucent heat."""
-    base = _map_trace(image if image.ndim == 2 or image.shape[2] == 3 else image[..., 0],
-                      scale=dict(colorscale="gray", zmin=0, zmax=1))
-    heats = [[base, _heatmap(m / m.max() if m.max() > 0 else m, colorscale=HEAT)]
-             for m in maps.values()]
-    return _grid([[base], *heats], ["Input", *maps], h_gap=0.03, title_size=13, height=height)
-
 
 def weight_histogram(weights: np.ndarray) -> go.Figure:
     fig = go.Figure(go.Histogram(x=np.ravel(weights), nbinsx=60, marker_color=RUN_COLOURS[0],

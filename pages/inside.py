@@ -1,10 +1,10 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import introspect, plots
+from cnnviz import introspect, pictures, plots
 from cnnviz.ui import choice, resources, shell
 from cnnviz.ui.inputs import model_input
-from cnnviz.ui.inside import dream_panel
+from cnnviz.ui.inside import dream_panel, weights_table
 from cnnviz.ui.widgets import explanation_maps, layer_table
 
 shell.routed()
@@ -20,6 +20,8 @@ with st.expander(f"{label}: {len(summary['layers'])} layers, {summary['total_par
                  "parameters", icon=":material/layers:"):
     layer_table(summary, "inside_layers")
 
+
+
 filters_tab, maps_tab, dream_tab, saliency_tab = st.tabs(
     ["Filters", "Feature maps", "Activation maximization", "Saliency and Grad-CAM"])
 convs = dict(introspect.conv_layers(probe.model))
@@ -32,6 +34,7 @@ with filters_tab:
     else:
         name = st.selectbox("Conv layer", list(convs), key="inside_filters_layer")
         kernel = convs[name].kernel.numpy()
+        channel = 0
         if kernel.shape[2] == 3:  # colour input: one filter is an RGB picture
             shown = kernel
         else:
@@ -41,7 +44,9 @@ with filters_tab:
             shown = kernel[:, :, channel:channel + 1]
         st.caption(f"{kernel.shape[-1]} filters of {kernel.shape[0]}×{kernel.shape[1]}×"
                    f"{kernel.shape[2]}: red weights add, blue subtract.")
-        st.plotly_chart(plots.filters_grid(shown), key="inside_filters", width="stretch")
+        st.image(pictures.png(pictures.filters(shown)))
+        if st.toggle("Show the weights", key="inside_filters_numbers"):
+            st.dataframe(weights_table(shown, channel), hide_index=True, key="inside_filters_table")
         st.plotly_chart(plots.weight_histogram(kernel), key="inside_histogram", width="stretch")
 
 with maps_tab:
@@ -57,8 +62,7 @@ with maps_tab:
             layer = st.selectbox("Layer", list(maps), key="inside_maps_layer")
             st.caption(f"{layer}: {' × '.join(map(str, maps[layer].shape))} "
                        "(height × width × maps)")
-            st.plotly_chart(plots.feature_maps(maps[layer], max_channels=64),
-                            key="inside_maps", width="stretch")
+            st.image(pictures.png(pictures.feature_maps(maps[layer], max_channels=64)))
 
 with dream_tab:
     st.caption("Start from noise and change the pixels, step by step, to raise one class's "
@@ -80,8 +84,7 @@ with saliency_tab:
                                  key="inside_saliency_layer")
         maps = explanation_maps(ref, image, cls, layer)
         if maps:
-            st.plotly_chart(plots.overlays(image[..., 0], maps), key="inside_overlays",
-                            width="stretch")
+            st.image(pictures.png(pictures.overlays(image[..., 0], maps)))
             st.caption("Gradient: how much each pixel would change the score. SmoothGrad: the "
                        "same, averaged over noisy copies. Grad-CAM: which regions of the "
                        "layer's maps support the class.")

@@ -1,7 +1,8 @@
-"""The Inside page's activation-maximization panel."""
+"""The Inside page's panels: activation maximization, and the numbers behind the filters."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from cnnviz.ui import choice
@@ -73,3 +74,18 @@ def dream_panel(label: str, probe, key: str) -> None:
     st.download_button("Download PNG", images.png_bytes(images.tile(dream.images, 10), scale=4),
                        file_name="activation-maximization.png", mime="image/png",
                        key=f"{key}_png", icon=":material/download:")
+
+
+def weights_table(kernel, first_channel: int = 0):
+    """One row per filter, kernel position and input channel (numbered from
+    `first_channel`): the numbers behind the filter pictures."""
+    import pandas as pd
+
+    kh, kw, channels, n = kernel.shape
+    rows, cols = np.indices((kh, kw))
+    return pd.DataFrame({
+        "filter": np.repeat(np.arange(n), kh * kw * channels),
+        "row": np.tile(np.repeat(rows.ravel(), channels), n),
+        "column": np.tile(np.repeat(cols.ravel(), channels), n),
+        "channel": np.tile(np.arange(channels) + first_channel, kh * kw * n),
+        "weight": np.moveaxis(kernel, -1, 0).reshape(-1)})

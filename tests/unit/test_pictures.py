@@ -58,3 +58,37 @@ def test_probability_bars_are_as_tall_as_the_probabilities():
         bar = np.flatnonzero((column != 255).any(1) & (np.abs(column.astype(int) - column[-30]).sum(1) == 0))
         heights.append(len(bar))
     assert abs(heights[1] / heights[0] - 3) < 0.1
+
+
+def test_maps_of_a_diverged_model_draw_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        img = pictures.feature_maps(np.full((5, 5, 3), np.nan, np.float32))
+    assert img.width > 0
+
+
+def test_probability_bars_highlight_the_top_class_and_none_before_a_drawing():
+    def colours(probs):
+        a = np.asarray(pictures.probability_bars(np.asarray(probs), range(10), 500, 200))
+        return [tuple(a[170, int((i + 0.5) * 50)]) for i in range(10)]  # just above the base
+
+    shown = colours([0.1, 0.7, 0.2] + [0.0] * 7)
+    assert shown[1] == (255, 75, 75) and shown[0] == shown[2] == (160, 160, 175)
+    assert len(set(colours(np.zeros(10)))) == 1  # no bar stands out before a drawing
+
+
+def test_filters_near_square_on_request_on_a_scale_centred_at_zero():
+    kernel = np.random.default_rng(2).normal(size=(5, 5, 1, 6)).astype(np.float32)
+    wide, square = pictures.filters(kernel), pictures.filters(kernel, cols=None)
+    cell = 56 // 5
+    tile = 5 * cell
+    assert wide.width == 6 * tile + 5 * 10  # one row of six
+    assert square.width == 3 * tile + 2 * 10  # three columns
+    bound = float(np.abs(kernel).max())
+    for i in range(6):
+        r, c = divmod(i, 3)
+        got = tile_pixels(square, c * (tile + 10), 18 + r * (tile + 18 + 10), 5, 5, cell)
+        want = pictures.colourize(kernel[:, :, 0, i], pictures.DIVERGING, -bound, bound)
+        np.testing.assert_array_equal(got, want)
