@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import explain, pictures, preprocess
+from cnnviz import explain, hints, pictures, preprocess
 from cnnviz.ui import choice, inputs, resources, shell
 from cnnviz.ui.widgets import explanation_maps, pick_one
 
@@ -41,8 +41,10 @@ def waiting(source: str, image) -> None:
     resources.warm_up()  # the page is drawn: load the model meanwhile, for the first stroke
 
 
-def answer(probe, model_input: np.ndarray, truth) -> tuple[np.ndarray, dict]:
-    """The prediction, the probabilities and where the network looked."""
+def answer(probe, result, truth) -> tuple[np.ndarray, dict]:
+    """The prediction, the probabilities, how the drawing differs from MNIST digits and where
+    the network looked."""
+    model_input = result.model_input
     probs, maps = probe(model_input)
     digit = int(np.argmax(probs))
     c1, c2 = st.columns(2)
@@ -54,6 +56,8 @@ def answer(probe, model_input: np.ndarray, truth) -> tuple[np.ndarray, dict]:
                    f"{runner_up}. Try drawing it larger or more clearly.", icon=":material/help:")
     if truth is not None:
         (st.success if truth == digit else st.error)(f"The label is {truth}.")
+    for hint in hints.hints(result.stages):  # a hint, not a refusal: the answer stands
+        st.info(hint, icon=":material/lightbulb:")
     st.image(pictures.png(pictures.probability_bars(probs, DIGITS)), width=520)
     st.caption(f"Model: {label}" + (". It outputs scores (logits); the page applies a softmax "
                                     "to show them as probabilities." if probe.applies_softmax
@@ -120,7 +124,7 @@ def drawing_and_answer() -> None:
         probe = choice.load(label)
         if probe is None:
             return
-        probs, maps = answer(probe, result.model_input, truth)
+        probs, maps = answer(probe, result, truth)
     inputs.keep_drawing(result.model_input[..., 0])  # the labs and Inside start from it
     stages(result, probs)
     feature_maps(maps)

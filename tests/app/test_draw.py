@@ -110,3 +110,15 @@ def test_a_drawing_made_before_leaving_the_page_is_there_on_return():
     x = preprocess.preprocess(pixels).model_input
     expected = models.load(models.SHIPPED_MODEL)(x[None], training=False).numpy()[0]
     assert {m.label: m.value for m in at.metric}["Prediction"] == str(int(np.argmax(expected)))
+
+
+def test_a_drawing_unlike_mnist_gets_a_hint_and_still_an_answer():
+    at = AppTest.from_file(str(ROOT / "pages/draw.py"), default_timeout=120)
+    pixels = np.zeros((280, 280), np.uint8)
+    pixels[40:240, 60:63] = 255  # a 1 drawn with a 3-pixel pen: about 0.5 px once scaled
+    at.session_state["draw_canvas_strokes"] = {"objects": [{"type": "path"}]}
+    at.session_state["draw_canvas_pixels"] = pixels
+    at.run()
+    assert not at.exception
+    assert [m for m in at.metric if m.label == "Prediction"]
+    assert any("thinner than MNIST's" in i.value for i in at.info)
