@@ -10,8 +10,8 @@ import datetime as dt
 import platform
 from pathlib import Path
 
-from bench import (browser, conv_speed, draw_browser, dream_speed, drawn_digits, five_sessions,
-                   predict_path, trainer_overhead)
+from bench import (browser, conv_speed, draw_browser, draw_page, dream_speed, drawn_digits,
+                   five_sessions, memory, predict_path, trainer_overhead)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -23,24 +23,11 @@ def rows() -> list[tuple[str, str, str, bool | None]]:
     out.append(("Live trainer vs bare `model.fit` (throughput)",
                 f"{t['ratio']:.3f} ({t['app_images_per_s']:,.0f} vs {t['bare_images_per_s']:,.0f} "
                 "images/s)", "≥ 0.95", t["ratio"] >= 0.95))
-    p = predict_path.main()
-    out.append(("Draw → predict path vs bare compiled call (median)",
-                f"{p['ratio']:.2f}× ({p['path_median_ms']:.2f} vs {p['bare_median_ms']:.2f} ms)",
-                "≤ 1.3×", p["ratio"] <= 1.3))
-    out.append(("Draw → predict path vs bare call compiled with XLA, as the path is (median)",
-                f"{p['ratio_xla']:.2f}× ({p['path_median_ms']:.2f} vs "
-                f"{p['bare_xla_median_ms']:.2f} ms)", "—", None))
-    out.append(("Draw → predict path, p95", f"{p['path_p95_ms']:.2f} ms", "≤ 20 ms",
-                p["path_p95_ms"] <= 20))
+    out += predict_rows(predict_path.main(), draw_page.main())
     for k, ratio in conv_speed.main().items():
         out.append((f"Conv lab {k}×{k} on 512×512 vs `scipy.ndimage.correlate`", f"{ratio:.2f}×",
                     "≤ 1.5×", ratio <= 1.5))
-    d = dream_speed.main()
-    out.append(("Activation maximization, 10 classes × 200 steps",
-                f"{d['seconds']:.2f} s ({d['ratio']:.2f}× 200 bare gradient calls)", "≤ 1 s",
-                d["seconds"] <= 1.0))
-    out.append(("Activation maximization, lowest self-probability",
-                f"{d['min_self_prob']:.4f}", "≥ 0.9", d["min_self_prob"] >= 0.9))
+    out += dream_rows(dream_speed.main())
     b = browser.main()
     out.append(("Cold start to first painted page vs bare one-page app",
                 f"{b['cold_ratio']:.2f}× ({b['cold_start_s']:.1f} vs {b['bare_cold_start_s']:.1f} s)",
@@ -65,6 +52,13 @@ def rows() -> list[tuple[str, str, str, bool | None]]:
     acc = drawn_digits.main_accuracy()
     out.append(("Drawn-digit stand-in set (2,000 re-drawn MNIST test digits)", f"{acc:.2%}",
                 "≥ 95%", acc >= 0.95))
+    m = memory.in_fresh_process()
+    out.append((f"Server memory (VmRSS) over {m['drawings']} Draw-page drawings and "
+                f"{m['trainings']} trainings, growth after warm-up",
+                f"{m['growth']:+.1%} ({m['start_mb']:,.0f} → {m['end_mb']:,.0f} MB; drawings "
+                f"{m['drawings_growth']:+.1%}, then each training "
+                f"{', '.join(f'{mb:+.0f}' for mb in m['per_training_mb'])} MB)", "≤ 10%",
+                m["growth"] <= 0.10))
     return out
 
 
@@ -75,6 +69,45 @@ def _medians(s: dict) -> str:
 
 def _vs_bare(what: str, s: dict, goal: str, bound: float):
     return what, _medians(s), goal, s["ratio"] <= bound
+
+
+def ms(r: dict) -> str:
+    return f"{r['median_ms']:.2f} / {r['best_ms']:.2f}"
+
+
+def predict_rows(p: dict, d: dict) -> list:
+    """The draw → predict path against the model alone called as the Probe calls it, with and
+    without XLA (median / best-of on both sides), and the Draw page's whole server time."""
+    rows = []
+    for ref, what, goal in (("bare_xla", "compiled with XLA, as the path is", True),
+                            ("bare", "plain graph", False)):
+        ratio = p[f"ratio_{ref}_median"]
+        rows.append((f"Draw → predict path vs bare concrete function, {what} "
+                     "(median / best-of)",
+                     f"{ratio:.2f}× / {p[f'ratio_{ref}_best']:.2f}× ({ms(p['path'])} vs "
+                     f"{ms(p[ref])} ms)", "≤ 1.3×" if goal else "—",
+                     ratio <= 1.3 if goal else None))
+    rows.append(("Draw → predict path, p95", f"{p['path']['p95_ms']:.2f} ms", "≤ 20 ms",
+                 p["path"]["p95_ms"] <= 20))
+    page, bare = d["page"], d["bare_xla"]
+    rows.append(("Draw page, whole server time per drawing vs bare XLA call (median / p95)",
+                 f"{d['ratio_median']:.0f}× / {d['ratio_p95']:.0f}× ({page['median_ms']:.1f} / "
+                 f"{page['p95_ms']:.1f} vs {bare['median_ms']:.2f} / {bare['p95_ms']:.2f} ms)",
+                 "—", None))
+    return rows
+
+
+def dream_rows(d: dict) -> list:
+    return [
+        (f"Activation maximization, 10 classes × 200 steps (best of {d['repeats']})",
+         f"{d['seconds']:.2f} s ({d['ratio_zeroed']:.2f}× the same loop with its regularisers "
+         f"at 0, {d['ratio_plain']:.2f}× a plain loop without them)", "≤ 1 s",
+         d["seconds"] <= 1.0),
+        ("Activation maximization, classes recognised by an independently trained `mnist_cnn`",
+         f"{d['recognised']} of 10 (without regularisers {d['recognised_unregularised']} of 10; "
+         f"judge's test accuracy {d['judge_accuracy']:.2%})", "≥ 8 of 10",
+         d["recognised"] >= 8),
+    ]
 
 
 def table(results) -> str:
