@@ -164,7 +164,8 @@ def probability_bars(probs: np.ndarray, labels, width: int = 520, height: int = 
     """One bar per class with its probability written above it; the top class stands out."""
     img = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(img)
-    n, top, base = len(probs), int(np.argmax(probs)), height - 22
+    n, base = len(probs), height - 22
+    top = int(np.argmax(probs)) if np.max(probs) > 0 else -1  # before a drawing: none
     pitch = width / n
     for i, p in enumerate(probs):
         x0, x1 = i * pitch + pitch * 0.18, (i + 1) * pitch - pitch * 0.18

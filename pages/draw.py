@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz import explain, hints, pictures, preprocess
 from cnnviz.ui import choice, inputs, resources, shell
+from cnnviz.ui.draw import canvas
 from cnnviz.ui.widgets import explanation_maps, pick_one
 
 shell.routed()
@@ -18,8 +19,7 @@ def source_image():
     source = pick_one("Input", ["Draw", "Upload", "MNIST test digit"], "draw_source")
     if source == "Draw":
         width = st.slider("Brush width", 8, 40, 18, key="draw_brush")
-        image = inputs.canvas("draw_canvas", width)
-        st.caption("Undo, redo and clear are in the canvas toolbar, over its top edge.")
+        image = canvas("draw_canvas", width)
         return source, image, None
     if source == "Upload":
         return source, inputs.uploaded_digit("draw_upload"), None

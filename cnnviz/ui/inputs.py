@@ -1,4 +1,4 @@
-"""Where a page's input image comes from: the drawing, a canvas, an upload, a dataset image.
+"""Where a page's input image comes from: the drawing, an upload, a dataset image.
 
 The Draw page keeps the model input made from the last drawing in the session; the labs and
 the Inside page offer it as "Your drawing".
@@ -24,29 +24,6 @@ def drawing() -> np.ndarray | None:
 
 def keep_drawing(image: np.ndarray) -> None:
     st.session_state[_DRAWING] = image
-
-
-def canvas(key: str, stroke_width: int):
-    """A 280x280 black canvas with white ink, like MNIST; its grey pixels, or None before the
-    first stroke. The drawing survives a visit to another page: Streamlit forgets a widget
-    that is not shown, so its strokes and pixels are kept outside it and drawn again."""
-    from streamlit_drawable_canvas import st_canvas  # registers a component: only in a page
-
-    from cnnviz import preprocess
-
-    if key not in st.session_state:  # first run of this visit: start from the kept strokes
-        st.session_state[f"{key}_initial"] = st.session_state.get(f"{key}_strokes")
-    initial = st.session_state[f"{key}_initial"]
-    result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF",
-                       background_color="#000000", height=280, width=280,
-                       drawing_mode="freedraw", return_image_data=True, key=key,
-                       initial_drawing=initial)
-    grey = preprocess.canvas_grey(result.image_data)
-    if grey is None and initial is not None:  # redrawn, not yet sent back: the kept pixels
-        return st.session_state.get(f"{key}_pixels")
-    st.session_state[f"{key}_strokes"], st.session_state[f"{key}_pixels"] = \
-        result.json_data, grey
-    return grey
 
 
 def upload_image(label: str, key: str):

@@ -3,6 +3,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import models, preprocess
+from cnnviz.ui.draw import Strokes
 from tests.conftest import ROOT
 
 
@@ -103,8 +104,7 @@ def test_a_drawing_made_before_leaving_the_page_is_there_on_return():
     # what the page kept when the learner left: the canvas's strokes and pixels (a drawn 1)
     pixels = np.zeros((280, 280), np.uint8)
     pixels[40:240, 130:150] = 255
-    at.session_state["draw_canvas_strokes"] = {"objects": [{"type": "path"}]}
-    at.session_state["draw_canvas_pixels"] = pixels
+    at.session_state["draw_canvas_strokes"] = Strokes(objects=[{"type": "path"}], pixels=pixels)
     at.run()
     assert not at.exception
     x = preprocess.preprocess(pixels).model_input
@@ -116,8 +116,7 @@ def test_a_drawing_unlike_mnist_gets_a_hint_and_still_an_answer():
     at = AppTest.from_file(str(ROOT / "pages/draw.py"), default_timeout=120)
     pixels = np.zeros((280, 280), np.uint8)
     pixels[40:240, 60:63] = 255  # a 1 drawn with a 3-pixel pen: about 0.5 px once scaled
-    at.session_state["draw_canvas_strokes"] = {"objects": [{"type": "path"}]}
-    at.session_state["draw_canvas_pixels"] = pixels
+    at.session_state["draw_canvas_strokes"] = Strokes(objects=[{"type": "path"}], pixels=pixels)
     at.run()
     assert not at.exception
     assert [m for m in at.metric if m.label == "Prediction"]

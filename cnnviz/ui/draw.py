@@ -1,0 +1,103 @@
+"""The Draw page's canvas, with Undo, Redo and Clear as buttons of the page.
+
+The canvas component's own tool bar shows only while a pointer is over it (never on a phone),
+and its edit mode moves strokes instead of drawing them. The page's buttons replace it: they
+give the canvas a new drawing to start from (the strokes so far, less or more one), which the
+component draws and sends back as pixels, as after a stroke; until those arrive, the canvas
+counts as empty. The strokes are kept outside the widget, which Streamlit forgets when its page
+is not shown, so a drawing also survives a visit to another page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+
+
+@dataclass
+class Strokes:
+    """What the canvas holds, kept in the session."""
+
+    objects: list = field(default_factory=list)  # Fabric.js objects, oldest first
+    undone: list = field(default_factory=list)  # for Redo, the last undone at the end
+    pixels: np.ndarray | None = None  # grey pixels of `objects`, once the canvas sent them
+    start: dict | None = None  # the drawing the canvas was last told to start from
+    waiting_for: int | None = None  # strokes the canvas must send back after a button
+    version: int = 0  # makes each new start a new value: the canvas redraws only on a change
+
+
+def kept(key: str) -> Strokes:
+    if f"{key}_strokes" not in st.session_state:
+        st.session_state[f"{key}_strokes"] = Strokes()
+    return st.session_state[f"{key}_strokes"]
+
+
+def canvas(key: str, stroke_width: int):
+    """A 280x280 black canvas with white ink, like MNIST, and its buttons; its grey pixels, or
+    None before the first stroke."""
+    from streamlit_drawable_canvas import st_canvas  # registers a component: only in a page
+
+    from cnnviz import preprocess
+
+    s = kept(key)
+    if key not in st.session_state and s.objects:  # a new visit: draw what was kept
+        pixels = s.pixels
+        _start_from(s, s.objects)
+        s.waiting_for, s.pixels = None, pixels  # a first drawing is not sent back
+    result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF",
+                       background_color="#000000", height=280, width=280,
+                       drawing_mode="freedraw", return_image_data=True, key=key,
+                       initial_drawing=s.start)
+    grey = _read(s, result.json_data, preprocess.canvas_grey(result.image_data))
+    _buttons(key, s)  # after reading the canvas: enabled for the strokes it holds now
+    return grey
+
+
+def _read(s: Strokes, json_data: dict | None, grey):
+    """The pixels to classify from what the canvas sent, keeping `s` up to date."""
+    objects = (json_data or {}).get("objects", [])
+    if s.waiting_for is not None:
+        if len(objects) != s.waiting_for:
+            return None  # the canvas has not drawn the buttons' change yet
+        s.waiting_for = None
+    if grey is None:
+        return s.pixels
+    if len(objects) > len(s.objects):
+        s.undone.clear()  # a new stroke: what was undone is gone, as in any editor
+    s.objects, s.pixels = objects, grey
+    return grey
+
+
+def _start_from(s: Strokes, objects: list) -> None:
+    s.version += 1
+    s.start = {"objects": list(objects), "cnnvizVersion": s.version}
+    s.objects, s.waiting_for, s.pixels = list(objects), len(objects), None
+
+
+def _undo(key: str) -> None:
+    s = kept(key)
+    s.undone.append(s.objects[-1])
+    _start_from(s, s.objects[:-1])
+
+
+def _redo(key: str) -> None:
+    s = kept(key)
+    _start_from(s, [*s.objects, s.undone.pop()])
+
+
+def _clear(key: str) -> None:
+    s = kept(key)
+    s.undone.clear()
+    _start_from(s, [])
+
+
+def _buttons(key: str, s: Strokes) -> None:
+    with st.container(horizontal=True):
+        st.button("Undo", key=f"{key}_undo", icon=":material/undo:", on_click=_undo,
+                  args=(key,), disabled=not s.objects)
+        st.button("Redo", key=f"{key}_redo", icon=":material/redo:", on_click=_redo,
+                  args=(key,), disabled=not s.undone)
+        st.button("Clear", key=f"{key}_clear", icon=":material/delete:", on_click=_clear,
+                  args=(key,), disabled=not s.objects)
