@@ -41,11 +41,8 @@ def waiting(source: str, image) -> None:
     resources.warm_up()  # the page is drawn: load the model meanwhile, for the first stroke
 
 
-def answer(probe, result, truth) -> tuple[np.ndarray, dict]:
-    """The prediction, the probabilities, how the drawing differs from MNIST digits and where
-    the network looked."""
-    model_input = result.model_input
-    probs, maps = probe(model_input)
+def headline(probs: np.ndarray, truth) -> None:
+    """The prediction and how sure it is: just under the canvas, where a phone shows it."""
     digit = int(np.argmax(probs))
     c1, c2 = st.columns(2)
     c1.metric("Prediction", digit)
@@ -56,6 +53,11 @@ def answer(probe, result, truth) -> tuple[np.ndarray, dict]:
                    f"{runner_up}. Try drawing it larger or more clearly.", icon=":material/help:")
     if truth is not None:
         (st.success if truth == digit else st.error)(f"The label is {truth}.")
+
+
+def details(probe, result, probs: np.ndarray) -> None:
+    """The probabilities, how the drawing differs from MNIST digits, where the network looked."""
+    model_input, digit = result.model_input, int(np.argmax(probs))
     for hint in hints.hints(result.stages):  # a hint, not a refusal: the answer stands
         st.info(hint, icon=":material/lightbulb:")
     st.image(pictures.png(pictures.probability_bars(probs, DIGITS)), width=520)
@@ -69,7 +71,6 @@ def answer(probe, result, truth) -> tuple[np.ndarray, dict]:
         st.caption(f"Where the network looked for its {digit}: pixels whose change would "
                    "move the score most (SmoothGrad) and the regions of the last conv layer "
                    "that support it (Grad-CAM). More on the Inside page.")
-    return probs, maps
 
 
 def stages(result, probs: np.ndarray) -> None:
@@ -124,7 +125,10 @@ def drawing_and_answer() -> None:
         probe = choice.load(label)
         if probe is None:
             return
-        probs, maps = answer(probe, result, truth)
+        probs, maps = probe(result.model_input)
+        details(probe, result, probs)
+    with left:
+        headline(probs, truth)
     inputs.keep_drawing(result.model_input[..., 0])  # the labs and Inside start from it
     stages(result, probs)
     feature_maps(maps)

@@ -126,3 +126,22 @@ def test_undo_redo_and_clear_are_buttons_of_the_page(page, app_url):
     wait_for_app(page)
     visible(page, "Draw a digit from 0 to 9")  # the answer goes with the drawing
     assert_no_exception(page)
+
+
+def test_on_a_phone_the_answer_is_just_under_the_canvas(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        wait_for_app(page)
+        page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
+        draw(page, one)
+        wait_for_app(page)
+        assert prediction(page) == "1"
+        metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
+        box = metric.bounding_box()
+        assert box["y"] + box["height"] <= 844, box  # seen without scrolling after the stroke
+        assert_no_exception(page)
+        screenshot(page, "draw-phone")
+    finally:
+        context.close()
