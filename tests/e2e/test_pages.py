@@ -22,6 +22,10 @@ def test_every_page_renders_without_exception(page, app_url, script, title):
     page.set_viewport_size({"width": 1400, "height": 1800})
     wait_for_app(page)
     screenshot(page, f"page-{url_path(script)}")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the same page reads
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, f"phone-{url_path(script)}")
 
 
 def test_about_page_shows_model_card_metrics(page, app_url):
