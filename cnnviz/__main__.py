@@ -1,4 +1,4 @@
-"""Command line: python -m cnnviz {summary,train,evaluate,predict,dream} ... (--json for machines).
+"""Command line: python -m cnnviz {summary,train,evaluate,predict,dream,unit} ... (--json for machines).
 
 Errors a user can fix (a bad argument, an unknown preset, a missing or broken model file, a
 wrong input shape, a diverging training) print one line on stderr and exit with code 2, bad
@@ -16,6 +16,8 @@ import os
 import shutil
 import sys
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
 
@@ -269,6 +271,45 @@ def cmd_dream(args) -> None:
                    for c in classes) + f"\n{dream.seconds:.2f} s")
 
 
+# --- unit ------------------------------------------------------------------------------------
+
+
+def unit_json(u) -> dict:
+    """What `unit --json` prints: the value, where it looks, and how it was summed."""
+    out = {"layer": u.layer, "value": u.value, "receptive_field": u.receptive_field,
+           "bias": u.bias, "activation": u.activation}
+    if u.channel_sums is not None:
+        out["contributions"] = [{"channel": c, "sum": float(v)}
+                                for c, v in enumerate(u.channel_sums)]
+    elif u.inputs is not None:
+        out["contributions"] = [{"input": int(i), "contribution": float(u.contributions[i])}
+                                for i in np.argsort(-np.abs(u.contributions))[:20]]
+    else:
+        out["window"] = [[None if np.isnan(v) else float(v) for v in row] for row in u.patch]
+    return out
+
+
+def cmd_unit(args) -> None:
+    from cnnviz import preprocess, units
+
+    model = usable_classifier(args.model)
+    try:
+        img = preprocess.open_image(Path(args.image).read_bytes(), Path(args.image).name)
+    except OSError as err:
+        raise UserError(f"{args.image} cannot be read ({err.strerror or err})") from err
+    result = preprocess.preprocess(preprocess.pil_to_array(img))
+    if not result.ok:
+        raise UserError(f"{args.image}: {result.message}")
+    u = units.explain(model, result.model_input, args.layer, args.at)
+    text = (f"{u.layer} at {list(u.at)}: {u.value:.6g} ({u.activation} of "
+            f"{u.pre_activation:.6g} = sum + bias {u.bias:.6g})" if u.kind != units.POOL
+            else f"{u.layer} at {list(u.at)}: {u.value:.6g}, the {u.activation} of its window")
+    if u.receptive_field:
+        text += f"; looks at input rows {u.receptive_field[0]}-{u.receptive_field[2]}, " \
+                f"columns {u.receptive_field[1]}-{u.receptive_field[3]}"
+    emit(args, unit_json(u), text)
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -310,6 +351,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--model", default=str(models.SHIPPED_MODEL), help="a .keras file")
     d.add_argument("--out", required=True, help="folder for class_<i>.png")
     d.add_argument("--steps", type=int, default=200)
+
+    u = command("unit", cmd_unit, "one unit of a layer for one image, worked out as Keras did")
+    u.add_argument("--model", default=str(models.SHIPPED_MODEL), help="a .keras file")
+    u.add_argument("--image", required=True, help="an image of one digit")
+    u.add_argument("--layer", required=True, help="a layer's name (nested: outer/inner)")
+    u.add_argument("--at", required=True, type=int, nargs="+", metavar="I",
+                   help="ROW COL CHANNEL for conv and pooling layers, UNIT for dense ones")
 
     e = command("evaluate", cmd_evaluate, "test accuracy and loss of a .keras model")
     e.add_argument("model", help="a .keras file")

@@ -160,6 +160,18 @@ def overlays(image: np.ndarray, maps: dict[str, np.ndarray], tile_px: int = 168)
                   ["Input", *maps], len(tiles))
 
 
+def with_box(image: np.ndarray, box: tuple[int, int, int, int], tile_px: int = 224,
+             colour=(255, 140, 0)) -> Image.Image:
+    """A grey image enlarged, with the rectangle (top, left, bottom, right; inclusive) drawn
+    around its pixels, e.g. the input pixels a unit looks at."""
+    cell = _cell_for(*image.shape[:2], tile_px)
+    img = _enlarge(colourize(np.asarray(image).reshape(image.shape[:2]), GREY, 0.0, 1.0), cell)
+    top, left, bottom, right = box
+    ImageDraw.Draw(img).rectangle([left * cell, top * cell, (right + 1) * cell - 1,
+                                   (bottom + 1) * cell - 1], outline=colour, width=2)
+    return img
+
+
 def probability_bars(probs: np.ndarray, labels, width: int = 520, height: int = 200) -> Image.Image:
     """One bar per class with its probability written above it; the top class stands out."""
     img = Image.new("RGB", (width, height), BACKGROUND)

@@ -282,6 +282,29 @@ def confusion(counts: np.ndarray, class_names) -> go.Figure:
 
 # --- inside the network ----------------------------------------------------------------------
 
+def channel_sums(sums: np.ndarray) -> go.Figure:
+    """A conv unit's sum per input channel: which channels push it up, which down."""
+    fig = go.Figure(go.Bar(x=list(range(len(sums))), y=sums,
+                           marker_color=[RUN_COLOURS[0] if v >= 0 else RUN_COLOURS[1]
+                                         for v in sums],
+                           hovertemplate="channel %{x}: %{y:.5f}<extra></extra>"))
+    fig.update_xaxes(title="input channel", type="category")
+    fig.update_yaxes(title="Σ patch × kernel")
+    return _layout(fig, height=220)
+
+
+def contributions(values: np.ndarray, top: int = 15) -> go.Figure:
+    """A dense unit's largest inputs × weights, positive and negative, largest first."""
+    order = np.argsort(-np.abs(values))[:top]
+    fig = go.Figure(go.Bar(x=[f"#{i}" for i in order], y=values[order],
+                           marker_color=[RUN_COLOURS[0] if values[i] >= 0 else RUN_COLOURS[1]
+                                         for i in order],
+                           hovertemplate="input %{x}: %{y:.5f}<extra></extra>"))
+    fig.update_xaxes(title="input (largest weight × value first)", type="category")
+    fig.update_yaxes(title="weight × input")
+    return _layout(fig, height=260)
+
+
 def weight_histogram(weights: np.ndarray) -> go.Figure:
     fig = go.Figure(go.Histogram(x=np.ravel(weights), nbinsx=60, marker_color=RUN_COLOURS[0],
                                  hovertemplate="%{x}: %{y} weights<extra></extra>"))

@@ -4,7 +4,7 @@ import streamlit as st
 from cnnviz import introspect, pictures, plots
 from cnnviz.ui import choice, resources, shell
 from cnnviz.ui.inputs import model_input
-from cnnviz.ui.inside import dream_panel, weights_table
+from cnnviz.ui.inside import dream_panel, unit_panel, weights_table
 from cnnviz.ui.widgets import explanation_maps, layer_table
 
 shell.routed()
@@ -22,8 +22,8 @@ with st.expander(f"{label}: {len(summary['layers'])} layers, {summary['total_par
 
 
 
-filters_tab, maps_tab, dream_tab, saliency_tab = st.tabs(
-    ["Filters", "Feature maps", "Activation maximization", "Saliency and Grad-CAM"])
+filters_tab, maps_tab, unit_tab, dream_tab, saliency_tab = st.tabs(
+    ["Filters", "Feature maps", "One unit", "Activation maximization", "Saliency and Grad-CAM"])
 convs = dict(introspect.conv_layers(probe.model))
 NO_CONV = "This model has no conv layers: "
 
@@ -63,6 +63,14 @@ with maps_tab:
             st.caption(f"{layer}: {' × '.join(map(str, maps[layer].shape))} "
                        "(height × width × maps)")
             st.image(pictures.png(pictures.feature_maps(maps[layer], max_channels=64)))
+
+with unit_tab:
+    st.caption("Any unit of any conv, pooling or dense layer, worked out for this input: the "
+               "numbers it reads, the learned weights, their products and sums, the bias and "
+               "the activation, adding up to exactly what Keras computed.")
+    image, caption = model_input("inside_unit")
+    if image is not None:
+        unit_panel(probe, image, "inside_unit")
 
 with dream_tab:
     st.caption("Start from noise and change the pixels, step by step, to raise one class's "

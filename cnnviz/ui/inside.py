@@ -89,3 +89,93 @@ def weights_table(kernel, first_channel: int = 0):
         "column": np.tile(np.repeat(cols.ravel(), channels), n),
         "channel": np.tile(np.arange(channels) + first_channel, kh * kw * n),
         "weight": np.moveaxis(kernel, -1, 0).reshape(-1)})
+
+
+def unit_panel(probe, image: np.ndarray, key: str) -> None:
+    """Pick a unit of any conv, pooling or dense layer and see how Keras computed it."""
+    from cnnviz import introspect, units
+
+    layers = [path for path, layer in introspect.layers_in_order(probe.model)
+              if type(layer).__name__ in ("Conv2D", *units.POOLS, "Dense")]
+    path = st.selectbox("Layer", layers, index=min(2, len(layers) - 1), key=f"{key}_layer")
+    try:
+        _, _, out = units.layer_io(probe.model, path, image)
+    except units.UnitError as err:
+        st.error(f"No unit of this model can be worked out: {err}.")
+        return
+    cols = st.columns(len(out.shape))
+    names = ("Row", "Column", "Channel") if out.ndim == 3 else ("Unit",)
+    at = tuple(c.slider(n, 0, size - 1, size // 2 if n != "Channel" else 0,
+                        key=f"{key}_{n.lower()}") if size > 1 else 0
+               for c, n, size in zip(cols, names, out.shape))
+    try:
+        unit = units.explain(probe.model, image, path, at)
+    except units.UnitError as err:
+        st.error(f"{err}.")
+        return
+    st.metric(f"{path} at {list(at)}", f"{unit.value:.6f}",
+              help="The layer's own output for this input, as Keras computed it; the steps "
+                   "below add up to it.")
+    {units.CONV: _conv_unit, units.POOL: _pool_unit, units.DENSE: _dense_unit}[unit.kind](
+        unit, image, probe, key)
+
+
+def _field(unit, image, probe) -> None:
+    from cnnviz import pictures
+
+    padded = _as_model_input(image, probe)
+    t, l, b, r = unit.receptive_field
+    st.image(pictures.png(pictures.with_box(padded, unit.receptive_field)))
+    st.caption(f"It looks at input rows {t}–{b} and columns {l}–{r} ({b - t + 1}×{r - l + 1} "
+               "pixels), through every layer before it.")
+
+
+def _as_model_input(image, probe) -> np.ndarray:
+    from cnnviz.explain import as_input
+
+    return as_input(image, probe.input_shape)[0, ..., 0]
+
+
+def _conv_unit(unit, image, probe, key: str) -> None:
+    from cnnviz import plots
+
+    left, right = st.columns([1, 2])
+    with left:
+        _field(unit, image, probe)
+    with right:
+        sums = unit.channel_sums
+        st.markdown(f"Σ over {len(sums)} input channel(s) of patch × kernel = "
+                    f"**{sums.sum():.6f}**; + bias {unit.bias:.6f} = **{unit.pre_activation:.6f}**;"
+                    f" {unit.activation} → **{unit.value:.6f}**")
+        if len(sums) > 1:
+            st.plotly_chart(plots.channel_sums(sums), key=f"{key}_sums", width="stretch")
+        top = np.argsort(-np.abs(sums))[:3]
+        st.caption("The channels that contribute most, in full: each input patch times the "
+                   "learned kernel slice, the products, and their sum.")
+        for c in top:
+            st.markdown(f"**Input channel {c}**: sum {sums[c]:.6f}")
+            st.plotly_chart(plots.arithmetic(unit.patch[..., c:c + 1], unit.kernel[..., c:c + 1],
+                                             (unit.patch * unit.kernel)[..., c:c + 1]),
+                            key=f"{key}_arith_{c}", width="stretch")
+
+
+def _pool_unit(unit, image, probe, key: str) -> None:
+    left, right = st.columns([1, 2])
+    with left:
+        _field(unit, image, probe)
+    with right:
+        st.markdown(f"The {unit.activation} of its window in the previous layer's map "
+                    "(empty cells are padding, left out):")
+        st.dataframe(unit.patch, key=f"{key}_window", hide_index=True)
+        st.markdown(f"→ **{unit.value:.6f}**")
+
+
+def _dense_unit(unit, image, probe, key: str) -> None:
+    from cnnviz import plots
+
+    c = unit.contributions
+    st.markdown(f"Σ of {len(c)} inputs × their weights = **{c.sum():.6f}**; + bias "
+                f"{unit.bias:.6f} = **{unit.pre_activation:.6f}**; {unit.activation}"
+                + (f" over all {len(unit.softmax)} units → **{unit.value:.6f}**"
+                   if unit.softmax is not None else f" → **{unit.value:.6f}**"))
+    st.plotly_chart(plots.contributions(c), key=f"{key}_contributions", width="stretch")

@@ -94,3 +94,32 @@ def test_draw_page_shows_where_the_network_looked():
     at.segmented_control(key="draw_source").set_value("MNIST test digit").run()
     assert not at.exception
     assert any("Where the network looked" in c.value for c in at.caption)
+
+
+def test_one_unit_of_conv2_adds_up_to_the_keras_output():
+    import keras
+
+    drawing = np.random.default_rng(5).random((28, 28)).astype(np.float32)
+    at = page("inside", drawing=drawing)
+    at.selectbox(key="inside_unit_layer").set_value("conv2").run()
+    at.slider(key="inside_unit_row").set_value(3)
+    at.slider(key="inside_unit_column").set_value(4)
+    at.slider(key="inside_unit_channel").set_value(5).run()
+    assert not at.exception
+    model = models.load(models.SHIPPED_MODEL)
+    want = keras.Model(model.input, model.get_layer("conv2").output)(
+        drawing[None, ..., None]).numpy()[0, 3, 4, 5]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["conv2 at [3, 4, 5]"] == f"{want:.6f}"
+    assert any("rows 6–19 and columns 8–21" in c.value for c in at.caption)
+
+
+def test_one_unit_of_the_output_layer_shows_the_softmax_step():
+    drawing = np.random.default_rng(6).random((28, 28)).astype(np.float32)
+    at = page("inside", drawing=drawing)
+    at.selectbox(key="inside_unit_layer").set_value("dense3").run()
+    at.slider(key="inside_unit_unit").set_value(7).run()
+    assert not at.exception
+    probs = models.load(models.SHIPPED_MODEL)(drawing[None, ..., None]).numpy()[0]
+    assert {m.label: m.value for m in at.metric}["dense3 at [7]"] == f"{probs[7]:.6f}"
+    assert any("softmax over all 10 units" in m.value for m in at.markdown)
