@@ -97,36 +97,36 @@ def timed(repeats: int) -> tuple[list[float], dict]:
     loop, all from near-black as the Dreamer starts; and the two Dreamers' last results."""
     import tensorflow as tf
 
-    from cnnviz import explain, models
+    from cnnviz import dreams, models
 
     model = models.load(models.SHIPPED_MODEL)
-    dreamer = explain.Dreamer(model)
+    dreamer = dreams.Dreamer(model)
     loop = plain_loop(model)
     x0 = tf.constant(np.random.default_rng(0).uniform(0, 0.1, (10, 28, 28, 1)), tf.float32)
-    dreamer.run(explain.DreamSettings(steps=10))  # trace once
+    dreamer.run(dreams.DreamSettings(steps=10))  # trace once
     loop(x0, tf.constant(10)).numpy()
-    dreams, zeroed = {}, explain.DreamSettings(**PLAIN)
-    seconds = best_seconds([lambda: dreams.__setitem__("full", dreamer.run()),
-                            lambda: dreams.__setitem__("zeroed", dreamer.run(zeroed)),
+    results, zeroed = {}, dreams.DreamSettings(**PLAIN)
+    seconds = best_seconds([lambda: results.__setitem__("full", dreamer.run()),
+                            lambda: results.__setitem__("zeroed", dreamer.run(zeroed)),
                             lambda: loop(x0, tf.constant(200)).numpy()], repeats)
-    return seconds, dreams
+    return seconds, results
 
 
 def main(repeats: int = 5) -> dict:
     from cnnviz import models
 
     judge_path, card, trained = judge()
-    (seconds, zeroed, plain), dreams = timed(repeats)
+    (seconds, zeroed, plain), made = timed(repeats)
     judge_model = models.load(judge_path)
-    says = recognised(judge_model, dreams["full"].images)
-    unregularised = recognised(judge_model, dreams["zeroed"].images)
+    says = recognised(judge_model, made["full"].images)
+    unregularised = recognised(judge_model, made["zeroed"].images)
     result = {"repeats": repeats, "seconds": seconds, "zeroed_seconds": zeroed,
               "plain_seconds": plain, "ratio_zeroed": seconds / zeroed,
               "ratio_plain": seconds / plain, "judge_says": says.tolist(),
               "recognised": int((says == np.arange(10)).sum()),
               "recognised_unregularised": int((unregularised == np.arange(10)).sum()),
               "judge_trained_now": trained, "judge_accuracy": card["test_accuracy"],
-              "min_self_prob": float(np.diag(dreams["full"].probabilities).min())}
+              "min_self_prob": float(np.diag(made["full"].probabilities).min())}
     report(result)
     return result
 

@@ -254,12 +254,12 @@ def cmd_predict(args) -> None:
 
 
 def cmd_dream(args) -> None:
-    from cnnviz import explain, images
+    from cnnviz import dreams, images
 
     if not 1 <= args.steps <= MAX_DREAM_STEPS:
         raise UserError(f"--steps must be between 1 and {MAX_DREAM_STEPS:,} (got {args.steps})")
-    dream = explain.Dreamer(usable_classifier(args.model)).run(
-        explain.DreamSettings(steps=args.steps))
+    dream = dreams.Dreamer(usable_classifier(args.model)).run(
+        dreams.DreamSettings(steps=args.steps))
     out = Path(args.out)
     classes = []
     for i, image in enumerate(dream.images):

@@ -10,12 +10,12 @@ from cnnviz.ui.resources import class_means, dataset, dreamer
 
 
 def _settings(key: str):
-    from cnnviz import explain
+    from cnnviz import dreams
 
-    d = explain.DreamSettings()
+    d = dreams.DreamSettings()
     with st.expander("Regularisers", icon=":material/tune:"):
         a, b = st.columns(2)
-        return explain.DreamSettings(
+        return dreams.DreamSettings(
             steps=a.slider("Steps", 20, 1000, d.steps, 20, key=f"{key}_steps"),
             learning_rate=b.slider("Step size", 0.005, 0.2, d.learning_rate, 0.005,
                                    key=f"{key}_lr"),

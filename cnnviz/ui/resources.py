@@ -74,7 +74,7 @@ def explainer(ref: ModelRef) -> "explain.Explainer":  # noqa: F821
     return _explainer(ref.path, ref.mtime)
 
 
-def dreamer(ref: ModelRef, layer: str | None) -> "explain.Dreamer":  # noqa: F821
+def dreamer(ref: ModelRef, layer: str | None) -> "dreams.Dreamer":  # noqa: F821
     return _dreamer(ref.path, ref.mtime, layer)
 
 
@@ -99,9 +99,9 @@ def _explainer(path: str, mtime: float):
 
 @st.cache_resource(max_entries=16)
 def _dreamer(path: str, mtime: float, layer: str | None):
-    from cnnviz import explain
+    from cnnviz import dreams
 
-    return explain.Dreamer(_probe(path, mtime).model, layer)
+    return dreams.Dreamer(_probe(path, mtime).model, layer)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnviz import data, explain, introspect, models, preprocess
+from cnnviz import data, dreams, explain, introspect, models, preprocess
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +168,7 @@ def test_gradcam_on_a_32px_model_is_cropped_back_to_28():
 
 
 def test_activation_maximization_every_class_is_classified_as_itself(shipped):
-    dream = explain.Dreamer(shipped).run()
+    dream = dreams.Dreamer(shipped).run()
     assert dream.images.shape == (10, 28, 28, 1)
     assert 0.0 <= dream.images.min() and dream.images.max() <= 1.0
     self_probs = np.diag(dream.probabilities)
@@ -177,17 +177,17 @@ def test_activation_maximization_every_class_is_classified_as_itself(shipped):
 
 
 def test_dreamer_is_traced_when_built_so_a_run_only_optimises(shipped):
-    dreamer = explain.Dreamer(shipped)
+    dreamer = dreams.Dreamer(shipped)
     assert dreamer._steps.experimental_get_tracing_count() == 1
-    dream = dreamer.run(explain.DreamSettings(steps=40, scale=0.1, blur_every=4, seed=7))
+    dream = dreamer.run(dreams.DreamSettings(steps=40, scale=0.1, blur_every=4, seed=7))
     assert dreamer._steps.experimental_get_tracing_count() == 1  # no tracing inside the timing
     assert dream.seconds < 5
 
 
 def test_activation_maximization_of_filters_raises_their_response(shipped):
-    dreamer = explain.Dreamer(shipped, "conv2")
+    dreamer = dreams.Dreamer(shipped, "conv2")
     steps = []
-    dream = dreamer.run(explain.DreamSettings(steps=60, scale=0.1),
+    dream = dreamer.run(dreams.DreamSettings(steps=60, scale=0.1),
                         on_progress=lambda done, total: steps.append((done, total)), chunk=20)
     assert steps == [(20, 60), (40, 60), (60, 60)]
     assert dream.images.shape == (16, 28, 28, 1)

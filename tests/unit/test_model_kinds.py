@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import explain, introspect, models
+from cnnviz import dreams, explain, introspect, models
 from tests import model_kinds
 
 
@@ -58,7 +58,7 @@ def test_gradient_and_dreams_work_for_every_usable_kind(saved, kind):
     else:
         cam = e.gradcam(digit(), 3)
         assert cam.shape == (28, 28) and 0 <= cam.min() and cam.max() <= 1
-    dream = explain.Dreamer(model).run(explain.DreamSettings(steps=4))
+    dream = dreams.Dreamer(model).run(dreams.DreamSettings(steps=4))
     assert dream.images.shape[0] == 10
 
 
