@@ -113,7 +113,7 @@ class LiveRun:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._visual_at = 0.0
-        self._probe = None
+        self._sample_maps = None  # (conv layers, their maps of one test image, the image)
         self._means = (0.0, 0.0)
         self._epoch_mark = 0.0  # when the previous epoch ended (or training began)
         self._n_train = 0
@@ -190,7 +190,7 @@ class LiveRun:
         sample = tf.constant(training.prepare(model, dataset.x_test[:1]))
         maps = keras.Model(model.input, [c.output for c in convs]) if convs else None
         # compiled: this runs between training batches, and an eager call costs ~10x more
-        self._probe = (convs, tf.function(lambda x: maps(x, training=False)), sample) \
+        self._sample_maps = (convs, tf.function(lambda x: maps(x, training=False)), sample) \
             if convs else None
         self._n_train = n_train
         self._epoch_mark = time.perf_counter()
@@ -200,10 +200,10 @@ class LiveRun:
         self._snapshot_visuals()
 
     def _snapshot_visuals(self) -> None:
-        if self._probe is None:
+        if self._sample_maps is None:
             return
-        convs, probe, sample = self._probe
-        outputs = probe(sample)
+        convs, maps_of, sample = self._sample_maps
+        outputs = maps_of(sample)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         filters = np.asarray(convs[0].kernel.numpy())
         maps = {c.name: np.asarray(o)[0] for c, o in zip(convs, outputs)}

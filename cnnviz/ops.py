@@ -71,6 +71,13 @@ def geometry(shape, kernel_hw, stride=1, padding="valid", dilation=1) -> Geometr
     return Geometry(pads, stride, dilation, kernel_hw, out)
 
 
+def padded(x, kernel_hw, *, stride=1, padding="valid", dilation=1, boundary="zeros"):
+    """The input as a convolution reads it, padded and filled as asked, and the (before,
+    after) padding of each axis."""
+    g = geometry(np.shape(x), kernel_hw, stride, padding, dilation)
+    return _pad(np.asarray(x), g.pads, boundary), g.pads
+
+
 def _pad(x: np.ndarray, pads, boundary: str, fill=0.0) -> np.ndarray:
     if boundary not in BOUNDARIES:
         raise OpError(f"boundary must be one of {', '.join(BOUNDARIES)}, not {boundary!r}")

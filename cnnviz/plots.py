@@ -108,38 +108,8 @@ def _map_trace(img: np.ndarray, text: bool = False, scale: dict | None = None) -
                     **extra)
 
 
-def _box(rows, cols, panel: int, colour: str = HIGHLIGHT) -> dict:
-    """A rectangle around cells rows x cols of panel `panel` (from 1), for layout.shapes."""
-    suffix = "" if panel == 1 else str(panel)
-    return dict(type="rect", x0=min(cols) - 0.5, x1=max(cols) + 0.5, y0=min(rows) - 0.5,
-                y1=max(rows) + 0.5, line=dict(color=colour, width=3),
-                xref=f"x{suffix}", yref=f"y{suffix}")
-
-
 def _shape(a) -> str:
     return "×".join(str(d) for d in np.shape(a))
-
-
-def conv_views(image, kernel, output, *, window: dict | None = None,
-               cell: tuple[int, int] | None = None) -> go.Figure:
-    """Input, kernel and output side by side; the patch behind `cell` boxed on the input."""
-    small = max(np.shape(kernel)) <= 7
-    shapes, taps = [], []
-    if window is not None:
-        shapes.append(_box(window["rows"], window["cols"], 1))
-        if len(window["rows"]) > 1 and window["rows"][1] - window["rows"][0] > 1 \
-                or len(window["cols"]) > 1 and window["cols"][1] - window["cols"][0] > 1:
-            r, c = np.meshgrid(window["rows"], window["cols"], indexing="ij")  # dilated taps
-            taps.append(dict(type="scatter", x=c.ravel(), y=r.ravel(), mode="markers",
-                             hoverinfo="skip",
-                             marker=dict(color=HIGHLIGHT, size=6, symbol="square")))
-    if cell is not None:
-        shapes.append(_box([cell[0]], [cell[1]], 3))
-    return _grid([[_map_trace(image), *taps], [_map_trace(kernel, text=small)],
-                  [_map_trace(output)]],
-                 [f"Input {_shape(image)}", f"Kernel {_shape(kernel)}", f"Output {_shape(output)}"],
-                 widths=[0.38, 0.24, 0.38], h_gap=0.05, title_size=13, height=340,
-                 shapes=shapes, showlegend=False)
 
 
 def arithmetic(patch, kernel, products) -> go.Figure:
@@ -153,27 +123,6 @@ def arithmetic(patch, kernel, products) -> go.Figure:
                   for t in ("Input patch", "× kernel", "= products")],
                  cols=3, h_gap=0.04, v_gap=0.08,
                  height=(60 + 40 * max(patch.shape[0], 3)) * channels)
-
-
-def pool_views(x, pooled, *, window: dict | None, cell: tuple[int, int] | None) -> go.Figure:
-    """The map with the current window (and its max) boxed, and the output filled up to `cell`."""
-    shown = pooled.astype(np.float64).copy()
-    if cell is not None:  # the output grows cell by cell, in reading order
-        later = np.arange(shown.size).reshape(shown.shape) > cell[0] * shown.shape[1] + cell[1]
-        shown[later] = np.nan
-    small = x.shape[0] <= 12 and x.shape[1] <= 12
-    scale = _value_scale(x)
-    shapes = []
-    if window is not None:
-        shapes.append(_box(window["rows"], window["cols"], 1))
-        if window["argmax"] is not None:
-            shapes.append(_box([window["argmax"][0]], [window["argmax"][1]], 1,
-                               colour="#54a24b"))
-        shapes.append(_box([cell[0]], [cell[1]], 2))
-    return _grid([[_map_trace(x, text=small, scale=scale)],
-                  [_map_trace(shown, text=small or max(shown.shape) <= 12, scale=scale)]],
-                 [f"Input {_shape(x)}", f"Pooled {_shape(pooled)}"], h_gap=0.06,
-                 title_size=13, height=380, shapes=shapes)
 
 
 def shift_views(maps: dict[str, np.ndarray]) -> go.Figure:

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from cnnviz import kernels, ops, plots
+from cnnviz import kernels, ops, pictures, plots
 from cnnviz.ui import shell
 from cnnviz.ui.conv import kernel_picker
 from cnnviz.ui.inputs import lab_image
@@ -63,8 +63,8 @@ with right:
         i, j = cell_picker("conv_cell", result.output, playing=play)
         windows = {name: ops.conv_window(image, kern, i, j, **conv) for name, kern in used.items()}
         first = next(iter(windows.values()))
-        st.plotly_chart(plots.conv_views(image, k, result.output, window=first, cell=(i, j)),
-                        key="conv_views", width="stretch")
+        shown, pads = ops.padded(image, k.shape[:2], **conv)
+        st.image(pictures.png(pictures.conv_views(shown, pads, k, result.output, first, (i, j))))
         for name, w in windows.items():
             if len(windows) > 1:
                 st.markdown(f"**{name}**")

@@ -125,10 +125,11 @@ def drawing_and_answer() -> None:
         probe = choice.load(label)
         if probe is None:
             return
-        probs, maps = probe(result.model_input)
-        details(probe, result, probs)
-    with left:
+    probs, maps = probe(result.model_input)
+    with left:  # first: the answer reaches the browser before the pictures are drawn
         headline(probs, truth)
+    with right:
+        details(probe, result, probs)
     inputs.keep_drawing(result.model_input[..., 0])  # the labs and Inside start from it
     stages(result, probs)
     feature_maps(maps)

@@ -21,9 +21,45 @@ def test_inside_page_runs_activation_maximization(page, app_url):
     wait_for_app(page)
     screenshot(page, "inside-dream")
     page.get_by_role("tab", name="Saliency and Grad-CAM").click()
-    visible(page, "Grad-CAM (conv2)")
+    visible(page, "Grad-CAM: which regions")
+    page.locator('[data-testid="stImage"] img').filter(visible=True).first.wait_for()
     assert_no_exception(page)
     screenshot(page, "inside-saliency")
+
+
+def test_a_drawn_digits_conv2_unit_equals_the_keras_layer_output(page, app_url):
+    import base64
+    import io
+
+    import keras
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz import models, preprocess
+    from tests.e2e.test_draw import draw, prediction, zero
+
+    page.goto(app_url)
+    wait_for_app(page)
+    draw(page, zero)
+    wait_for_app(page)
+    assert prediction(page) == "0"
+    url = page.locator("canvas.dc-canvas.lower-canvas").evaluate("c => c.toDataURL()")
+    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    x = preprocess.preprocess(preprocess.canvas_grey(pixels)).model_input
+    model = models.load(models.SHIPPED_MODEL)
+    conv2 = keras.Model(model.input, model.get_layer("conv2").output)(x[None]).numpy()[0]
+
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Inside", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="One unit").click()
+    visible(page, "It looks at input rows")  # the unit tab starts on your drawing and conv2
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="conv2 at [4, 4, 0]")
+    shown = metric.locator('[data-testid="stMetricValue"]').inner_text()
+    assert shown == f"{conv2[4, 4, 0]:.6f}"
+    assert_no_exception(page)
+    page.set_viewport_size({"width": 1400, "height": 2200})
+    wait_for_app(page)
+    screenshot(page, "inside-unit")
 
 
 def test_architectures_page_shows_vgg16(page, app_url):

@@ -25,16 +25,6 @@ def test_image_grid_wraps_into_rows_top_to_bottom():
     assert fig.layout.xaxis.domain == fig.layout.xaxis6.domain  # same column
 
 
-def test_pool_view_boxes_the_window_its_max_and_the_output_cell():
-    x = np.arange(16.0).reshape(4, 4)
-    fig = plots.pool_views(x, x[::2, ::2], window={"rows": [2, 3], "cols": [0, 1],
-                                                   "argmax": (3, 1)}, cell=(1, 0))
-    boxes = [(s.xref, s.x0, s.x1, s.y0, s.y1) for s in fig.layout.shapes]
-    assert boxes == [("x", -0.5, 1.5, 1.5, 3.5), ("x", 0.5, 1.5, 2.5, 3.5),
-                     ("x2", -0.5, 0.5, 0.5, 1.5)]
-    assert np.isnan(fig.data[1].z[1][1]) and fig.data[1].z[1][0] == 8.0  # not yet pooled
-
-
 def test_epoch_points_sit_where_each_epoch_ended_even_a_stopped_one():
     logs = [{"loss": 1.0, "accuracy": 0.5}, {"loss": 0.5, "accuracy": 0.8}]
     fig = plots.training_curves(np.linspace(1, 0.5, 126), np.linspace(0, 1, 126), logs, [125, 126])

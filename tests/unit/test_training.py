@@ -2,6 +2,7 @@ import dataclasses
 import json
 import logging
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -272,8 +273,10 @@ def test_live_run_per_batch_values_average_back_to_the_keras_epoch_figure(tmp_pa
 @requires_data
 def test_live_run_stop_keeps_the_weights_and_the_run(tmp_path):
     run = live.LiveRun(tiny(augment=False, epochs=50), tmp_path).start()
-    while not run.snapshot().batch_loss:
+    deadline = time.monotonic() + 120
+    while not run.snapshot().batch_loss and time.monotonic() < deadline:
         run.join(0.05)
+    assert run.snapshot().batch_loss, "no batch in 2 minutes"
     run.stop()
     assert run.snapshot().status in (live.Status.STOPPING, live.Status.STOPPED)
     run.join(timeout=300)
