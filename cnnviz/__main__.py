@@ -277,7 +277,7 @@ def cmd_dream(args) -> None:
 def unit_json(u) -> dict:
     """What `unit --json` prints: the value, where it looks, and how it was summed."""
     out = {"layer": u.layer, "value": u.value, "receptive_field": u.receptive_field,
-           "bias": u.bias, "activation": u.activation}
+           "bias": u.bias, "activation": u.pooling or u.activation}
     if u.channel_sums is not None:
         out["contributions"] = [{"channel": c, "sum": float(v)}
                                 for c, v in enumerate(u.channel_sums)]
@@ -292,18 +292,18 @@ def unit_json(u) -> dict:
 def cmd_unit(args) -> None:
     from cnnviz import preprocess, units
 
-    model = usable_classifier(args.model)
-    try:
+    try:  # the image first: a mistake is told before TensorFlow loads
         img = preprocess.open_image(Path(args.image).read_bytes(), Path(args.image).name)
     except OSError as err:
         raise UserError(f"{args.image} cannot be read ({err.strerror or err})") from err
     result = preprocess.preprocess(preprocess.pil_to_array(img))
     if not result.ok:
         raise UserError(f"{args.image}: {result.message}")
-    u = units.explain(model, result.model_input, args.layer, args.at)
+    model = usable_classifier(args.model)
+    u = units.explain(units.Cutter(model), result.model_input, args.layer, args.at)
     text = (f"{u.layer} at {list(u.at)}: {u.value:.6g} ({u.activation} of "
             f"{u.pre_activation:.6g} = sum + bias {u.bias:.6g})" if u.kind != units.POOL
-            else f"{u.layer} at {list(u.at)}: {u.value:.6g}, the {u.activation} of its window")
+            else f"{u.layer} at {list(u.at)}: {u.value:.6g}, the {u.pooling} of its window")
     if u.receptive_field:
         text += f"; looks at input rows {u.receptive_field[0]}-{u.receptive_field[2]}, " \
                 f"columns {u.receptive_field[1]}-{u.receptive_field[3]}"

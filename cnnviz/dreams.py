@@ -119,8 +119,10 @@ class Dreamer:
                 on_progress(done, settings.steps)
         images = x.numpy()
         objective = self._objective(x).numpy()
-        probs = self.model(x, training=False).numpy()
-        return Dream(images, objective, probs, time.perf_counter() - start)
+        probs = self.model(x, training=False)
+        if not introspect.ends_in_softmax(self.model):  # scores (logits): as probabilities
+            probs = tf.nn.softmax(probs)
+        return Dream(images, objective, np.asarray(probs), time.perf_counter() - start)
 
 
 def _zoom(x, factor):

@@ -131,12 +131,14 @@ def _chain(model, x, taps: dict, inputs_of: dict, prefix: str = ""):
 
 
 def _is_chain(model) -> bool:
-    """Each layer feeds the next and nothing else: one node at every depth of its graph."""
+    """Each layer feeds the next and nothing else: one node at every depth of its graph, and
+    every layer called once (a layer called twice also gives one node per depth)."""
     import keras
 
     if isinstance(model, keras.Sequential):
         return True
-    return all(len(nodes) == 1 for nodes in model._nodes_by_depth.values())
+    depths = model._nodes_by_depth.values()
+    return all(len(nodes) == 1 for nodes in depths) and sum(map(len, depths)) == len(model.layers)
 
 
 def _scores(last, output, layer_input):
@@ -160,7 +162,7 @@ def _graph(model):
     """(inputs, {path: output}, {path: input}) of every layer, as one connected graph."""
     import keras
 
-    if _is_chain(model):  # re-call the layers: one graph even for shared or nested layers
+    if _is_chain(model):  # re-call the layers: one graph even for nested models
         inputs = keras.Input(model.input_shape[1:])
         taps, inputs_of = {}, {}
         _chain(model, inputs, taps, inputs_of)
@@ -275,6 +277,9 @@ def receptive_grid(model, layer_path: str, input_size) -> tuple[np.ndarray, np.n
     map from the borders, so stretching a map over the whole input would misplace it."""
     from cnnviz import ops
 
+    if not _is_chain(model):  # the walk below follows one path through the layers
+        raise ExplainError("this model branches, so where its maps sit on the input is not "
+                           "one chain of layers to follow")
     start, jump, size = np.zeros(2), np.ones(2), list(input_size)
     for path, layer in introspect.layers_in_order(model):
         kind = type(layer).__name__

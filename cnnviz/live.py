@@ -113,7 +113,7 @@ class LiveRun:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._visual_at = 0.0
-        self._sample_maps = None  # (conv layers, their maps of one test image, the image)
+        self._sample_maps = None  # (conv layers, a compiled function of their maps, a test image)
         self._means = (0.0, 0.0)
         self._epoch_mark = 0.0  # when the previous epoch ended (or training began)
         self._n_train = 0

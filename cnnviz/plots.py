@@ -85,7 +85,6 @@ def image_grid(images, titles, cols: int = 10) -> go.Figure:
 
 # --- Convolution and pooling labs ------------------------------------------------------------
 
-HIGHLIGHT = "#f58518"
 
 
 def _value_scale(a: np.ndarray) -> dict:

@@ -35,8 +35,9 @@ class Unit:
     value: float  # the layer's output at `at`, as Keras computed it
     receptive_field: tuple[int, int, int, int] | None  # top, left, bottom, right (inclusive)
     bias: float = 0.0
-    activation: str = "linear"
-    pre_activation: float = 0.0  # the sum before the activation (conv and dense)
+    activation: str = "linear"  # conv and dense
+    pre_activation: float | None = None  # the sum before the activation (conv and dense)
+    pooling: str | None = None  # "max" or "average" (pooling)
     patch: np.ndarray | None = None  # conv: (kh, kw, c_in) input patch; pool: the window
     kernel: np.ndarray | None = None  # conv: (kh, kw, c_in) weights of this unit
     channel_sums: np.ndarray | None = None  # conv: Σ patch × kernel per input channel
@@ -55,37 +56,61 @@ def _activation_name(layer) -> str:
     return getattr(act, "__name__", "linear") if act is not None else "linear"
 
 
-def layer_io(model, layer_path: str, image: np.ndarray) -> tuple[object, np.ndarray, np.ndarray]:
-    """(layer, its input, its output) for one image, from Keras itself."""
-    import keras
-
-    from cnnviz.explain import ExplainError, _graph, as_input
-
-    try:
-        inputs, taps, inputs_of = _graph(model)
-    except ExplainError as err:
-        raise UnitError(str(err)) from err
-    if layer_path not in taps:
-        raise UnitError(f"the model has no layer {layer_path!r}")
-    layer = dict(introspect.layers_in_order(model))[layer_path]
-    cut = keras.Model(inputs, [inputs_of[layer_path], taps[layer_path]])
-    x = as_input(image, introspect.classifier(model).input_shape)
-    got_in, got_out = cut(x, training=False)
-    return layer, np.asarray(got_in)[0], np.asarray(got_out)[0]
+def explainable(layer) -> bool:
+    """Conv2D (not grouped), pooling, and Dense on a flat input: what `explain` works out."""
+    kind = type(layer).__name__
+    return (kind == "Conv2D" and getattr(layer, "groups", 1) == 1) or kind in POOLS or \
+        (kind == "Dense" and len(layer.input.shape) == 2)
 
 
-def explain(model, image: np.ndarray, layer_path: str, at: tuple) -> Unit:
+class Cutter:
+    """Every explainable layer's input and output for one image, from one Keras model built
+    once per model: building it calls every layer again, which Keras records on the layers,
+    so a page must not build it on every rerun."""
+
+    def __init__(self, model):
+        import keras
+
+        from cnnviz.explain import ExplainError, _graph, _is_chain
+
+        if not _is_chain(model):
+            raise UnitError("this model branches; units can be worked out along a chain of "
+                            "layers only")
+        try:
+            inputs, taps, inputs_of = _graph(model)
+        except ExplainError as err:
+            raise UnitError(str(err)) from err
+        self.model = model
+        self.layers = {path: layer for path, layer in introspect.layers_in_order(model)
+                       if explainable(layer)}
+        self.input_shape = introspect.classifier(model).input_shape
+        paths = list(self.layers)
+        self._index = {path: 2 * i for i, path in enumerate(paths)}
+        self._cut = keras.Model(inputs, [t for p in paths for t in (inputs_of[p], taps[p])])
+
+    def io(self, image: np.ndarray, layer_path: str) -> tuple[np.ndarray, np.ndarray]:
+        """The layer's input and output for one image, from Keras itself."""
+        from cnnviz.explain import as_input
+
+        if layer_path not in self.layers:
+            raise UnitError(f"{layer_path!r} is not a Conv2D, pooling or Dense layer of this "
+                            "model")
+        outs = self._cut(as_input(image, self.input_shape), training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        i = self._index[layer_path]
+        return np.asarray(outs[i])[0], np.asarray(outs[i + 1])[0]
+
+
+def explain(cutter: Cutter, image: np.ndarray, layer_path: str, at: tuple) -> Unit:
     """The unit of `layer_path` at `at` (row, col, channel; or unit for dense layers)."""
-    layer, x, y = layer_io(model, layer_path, image)
+    x, y = cutter.io(image, layer_path)
+    layer, model = cutter.layers[layer_path], cutter.model
     kind = type(layer).__name__
     if kind == "Conv2D":
         return _conv(layer_path, layer, x, y, _check(at, y.shape), model)
     if kind in POOLS:
         return _pool(layer_path, layer, x, y, _check(at, y.shape), model)
-    if kind == "Dense" and x.ndim == 1:
-        return _dense(layer_path, layer, x, y, _check(at, y.shape))
-    raise UnitError(f"{layer_path} is a {kind}; units of Conv2D, pooling and Dense layers "
-                    "can be explained")
+    return _dense(layer_path, layer, x, y, _check(at, y.shape))
 
 
 def _check(at: tuple, shape: tuple) -> tuple:
@@ -126,7 +151,9 @@ def _conv(path, layer, x, y, at, model) -> Unit:
     sums = (patch.astype(np.float64) * kernel).sum(axis=(0, 1))
     bias = float(layer.bias.numpy()[k]) if layer.use_bias else 0.0
     return Unit(path, CONV, at, float(y[r, c, k]), receptive_field(model, path, r, c),
-                bias, _activation_name(layer), float(sums.sum() + bias), patch, kernel, sums)
+                bias=bias, activation=_activation_name(layer),
+                pre_activation=float(sums.sum() + bias), patch=patch, kernel=kernel,
+                channel_sums=sums)
 
 
 def _pool(path, layer, x, y, at, model) -> Unit:
@@ -134,7 +161,7 @@ def _pool(path, layer, x, y, at, model) -> Unit:
     rows, cols = _window(layer, x.shape, r, c, layer.pool_size)
     window = _gather(x[..., k:k + 1], rows, cols, np.nan)[..., 0]  # padding is no value
     return Unit(path, POOL, at, float(y[r, c, k]), receptive_field(model, path, r, c),
-                activation=POOLS[type(layer).__name__], patch=window)
+                pooling=POOLS[type(layer).__name__], patch=window)
 
 
 def _dense(path, layer, x, y, at) -> Unit:
@@ -150,8 +177,8 @@ def _dense(path, layer, x, y, at) -> Unit:
         softmax = soft / soft.sum()
     else:
         softmax = None
-    return Unit(path, DENSE, at, float(y[u]), None, bias, act, z, inputs=x, weights=weights,
-                softmax=softmax)
+    return Unit(path, DENSE, at, float(y[u]), None, bias=bias, activation=act, pre_activation=z,
+                inputs=x, weights=weights, softmax=softmax)
 
 
 def receptive_field(model, layer_path: str, row: int, col: int) -> tuple[int, int, int, int]:

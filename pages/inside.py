@@ -55,7 +55,11 @@ with maps_tab:
         probs, maps = probe(image)
         st.caption(f"Input: {caption}. The model says {int(np.argmax(probs))} "
                    f"({probs.max():.1%}).")
-        if not maps:
+        if not maps and convs:  # a graph the app cannot look inside
+            st.info("This model's graph cannot be looked inside (a model nested in a "
+                    "branching graph); the prediction above is all there is.",
+                    icon=":material/info:")
+        elif not maps:
             st.info(NO_CONV + "no layer outputs a map. Its prediction above uses the pixels "
                     "as one vector.", icon=":material/info:")
         else:
@@ -70,7 +74,7 @@ with unit_tab:
                "the activation, adding up to exactly what Keras computed.")
     image, caption = model_input("inside_unit")
     if image is not None:
-        unit_panel(probe, image, "inside_unit")
+        unit_panel(label, probe, image, "inside_unit")
 
 with dream_tab:
     st.caption("Start from noise and change the pixels, step by step, to raise one class's "

@@ -1,4 +1,5 @@
-"""The Inside page's panels: activation maximization, and the numbers behind the filters."""
+"""The Inside page's panels: one unit worked out, activation maximization, and the numbers
+behind the filters."""
 
 from __future__ import annotations
 
@@ -42,9 +43,16 @@ def dream_panel(label: str, probe, key: str) -> None:
     ref = choice.ref(label)
     wanted = (ref, layer, settings)
     if st.button("Run", key=f"{key}_run", icon=":material/auto_awesome:", type="primary"):
+        from cnnviz.explain import ExplainError
+
         bar = st.progress(0.0, text="Optimising…")
-        dream = dreamer(ref, layer).run(settings, on_progress=lambda done, total: bar.progress(
-            done / total, text=f"Optimising… step {done}/{total}"))
+        try:
+            dream = dreamer(ref, layer).run(settings, on_progress=lambda done, total: bar.progress(
+                done / total, text=f"Optimising… step {done}/{total}"))
+        except ExplainError as err:
+            bar.empty()
+            st.error(f"No activation maximization for this model: {err}.")
+            return
         bar.empty()
         st.session_state[f"{key}_result"] = (wanted, dream)
     stored = st.session_state.get(f"{key}_result")
@@ -91,25 +99,30 @@ def weights_table(kernel, first_channel: int = 0):
         "weight": np.moveaxis(kernel, -1, 0).reshape(-1)})
 
 
-def unit_panel(probe, image: np.ndarray, key: str) -> None:
+def unit_panel(label: str, probe, image: np.ndarray, key: str) -> None:
     """Pick a unit of any conv, pooling or dense layer and see how Keras computed it."""
-    from cnnviz import introspect, units
+    from cnnviz import units
+    from cnnviz.ui.resources import cutter
 
-    layers = [path for path, layer in introspect.layers_in_order(probe.model)
-              if type(layer).__name__ in ("Conv2D", *units.POOLS, "Dense")]
-    path = st.selectbox("Layer", layers, index=min(2, len(layers) - 1), key=f"{key}_layer")
     try:
-        _, _, out = units.layer_io(probe.model, path, image)
+        cut = cutter(choice.ref(label))
     except units.UnitError as err:
-        st.error(f"No unit of this model can be worked out: {err}.")
+        st.info(f"No unit of this model can be worked out: {err}.", icon=":material/info:")
         return
+    layers = list(cut.layers)
+    if not layers:
+        st.info("This model has no Conv2D, pooling or Dense layer to look into.",
+                icon=":material/info:")
+        return
+    path = st.selectbox("Layer", layers, index=min(2, len(layers) - 1), key=f"{key}_layer")
+    _, out = cut.io(image, path)
     cols = st.columns(len(out.shape))
     names = ("Row", "Column", "Channel") if out.ndim == 3 else ("Unit",)
     at = tuple(c.slider(n, 0, size - 1, size // 2 if n != "Channel" else 0,
                         key=f"{key}_{n.lower()}") if size > 1 else 0
                for c, n, size in zip(cols, names, out.shape))
     try:
-        unit = units.explain(probe.model, image, path, at)
+        unit = units.explain(cut, image, path, at)
     except units.UnitError as err:
         st.error(f"{err}.")
         return
@@ -164,7 +177,7 @@ def _pool_unit(unit, image, probe, key: str) -> None:
     with left:
         _field(unit, image, probe)
     with right:
-        st.markdown(f"The {unit.activation} of its window in the previous layer's map "
+        st.markdown(f"The {unit.pooling} of its window in the previous layer's map "
                     "(empty cells are padding, left out):")
         st.dataframe(unit.patch, key=f"{key}_window", hide_index=True)
         st.markdown(f"→ **{unit.value:.6f}**")

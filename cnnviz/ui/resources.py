@@ -78,6 +78,11 @@ def dreamer(ref: ModelRef, layer: str | None) -> "dreams.Dreamer":  # noqa: F821
     return _dreamer(ref.path, ref.mtime, layer)
 
 
+def cutter(ref: ModelRef) -> "units.Cutter":  # noqa: F821
+    """The model cut at every layer, for working out one unit (raises units.UnitError)."""
+    return _cutter(ref.path, ref.mtime)
+
+
 def model_summary(ref: ModelRef) -> dict:
     return _model_summary(ref.path, ref.mtime)
 
@@ -102,6 +107,13 @@ def _dreamer(path: str, mtime: float, layer: str | None):
     from cnnviz import dreams
 
     return dreams.Dreamer(_probe(path, mtime).model, layer)
+
+
+@st.cache_resource(max_entries=16)
+def _cutter(path: str, mtime: float):
+    from cnnviz import units
+
+    return units.Cutter(_probe(path, mtime).model)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -60,6 +60,11 @@ def test_gradient_and_dreams_work_for_every_usable_kind(saved, kind):
         assert cam.shape == (28, 28) and 0 <= cam.min() and cam.max() <= 1
     dream = dreams.Dreamer(model).run(dreams.DreamSettings(steps=4))
     assert dream.images.shape[0] == 10
+    # what the page shows as "the probability the model gives it": a distribution, logits too
+    np.testing.assert_allclose(dream.probabilities.sum(1), 1.0, atol=1e-5)
+    want = model(dream.images, training=False).numpy()
+    want = keras.ops.softmax(want).numpy() if kind == "logits" else want
+    np.testing.assert_allclose(dream.probabilities, want, atol=1e-6)
 
 
 def test_logits_scores_are_the_output_itself(saved):

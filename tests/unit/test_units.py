@@ -64,12 +64,14 @@ def paths(model) -> dict:
 @pytest.mark.parametrize("kind", ["valid", "same", "stride", "dilation"])
 def test_every_unit_value_is_the_keras_layer_output(kind, form):
     model, x = chain(kind, form), image()
+    cutter = units.Cutter(model)
     rng = np.random.default_rng(1)
+    previous = {"hidden": "flat", "out": "hidden"}
     for name, path in paths(model).items():
         want = keras_cut(model, path, x)
         for _ in range(3):
             at = tuple(int(rng.integers(n)) for n in want.shape)
-            unit = units.explain(model, x, path, at)
+            unit = units.explain(cutter, x, path, at)
             assert unit.value == pytest.approx(float(want[at]), abs=1e-6)
             if unit.kind == units.CONV:  # patch × kernel, per channel, + bias, activation
                 z = unit.channel_sums.sum() + unit.bias
@@ -77,13 +79,18 @@ def test_every_unit_value_is_the_keras_layer_output(kind, form):
                 act = keras.activations.get(unit.activation)
                 assert float(act(np.float32([z]))[0]) == pytest.approx(unit.value, abs=1e-5)
             elif unit.kind == units.POOL:
-                reduce = np.nanmax if unit.activation == "max" else np.nanmean
+                reduce = np.nanmax if unit.pooling == "max" else np.nanmean
                 assert reduce(unit.patch) == pytest.approx(unit.value, abs=1e-6)
-            else:
-                assert unit.contributions.sum() + unit.bias == pytest.approx(unit.pre_activation,
-                                                                             abs=1e-6)
+            else:  # the inputs are the previous layer's output, from Keras alone
+                inputs = keras_cut(model, previous[name], x)
+                np.testing.assert_allclose(unit.inputs, inputs, atol=1e-6)
+                dense = model.get_layer(name)
+                z = inputs @ dense.kernel.numpy()[:, at[0]] + dense.bias.numpy()[at[0]]
+                assert unit.pre_activation == pytest.approx(float(z), abs=1e-5)
                 if unit.softmax is not None:
                     assert unit.softmax[at[0]] == pytest.approx(unit.value, abs=1e-6)
+                else:
+                    assert max(float(z), 0.0) == pytest.approx(unit.value, abs=1e-5)  # relu
 
 
 def linear_chain(kind: str):
@@ -119,11 +126,32 @@ def test_receptive_field_is_exactly_the_pixels_with_a_gradient(kind):
 
 
 def test_a_unit_that_does_not_exist_is_refused_naming_the_shape():
-    model = chain("valid", "functional")
+    cutter = units.Cutter(chain("valid", "functional"))
     with pytest.raises(units.UnitError, match="there is no unit at \\[30, 0, 0\\].*26×26×4"):
-        units.explain(model, image(), "conv", (30, 0, 0))
-    with pytest.raises(units.UnitError, match="flat is a Flatten"):
-        units.explain(model, image(), "flat", (0,))
+        units.explain(cutter, image(), "conv", (30, 0, 0))
+    with pytest.raises(units.UnitError, match="'flat' is not a Conv2D, pooling or Dense layer"):
+        units.explain(cutter, image(), "flat", (0,))
+
+
+def test_a_branching_model_is_refused_in_one_sentence():
+    inp = keras.Input((28, 28, 1))
+    a, b = L.Conv2D(2, 3, name="a")(inp), L.Conv2D(2, 3, name="b")(inp)
+    out = L.Dense(10, activation="softmax")(L.Flatten()(L.Add()([a, b])))
+    with pytest.raises(units.UnitError, match="this model branches"):
+        units.Cutter(keras.Model(inp, out))
+
+
+def test_a_layer_called_twice_is_not_a_chain():
+    from cnnviz import explain
+
+    inp = keras.Input((28, 28, 1))
+    shared = L.Conv2D(1, 3, padding="same", name="shared")
+    out = L.Dense(10, activation="softmax")(L.Flatten()(shared(shared(inp))))
+    model = keras.Model(inp, out)
+    assert not explain._is_chain(model)
+    probe = explain.Probe(model)  # its own graph, not one call of the layer
+    x = image()
+    np.testing.assert_allclose(probe.probabilities(x), model(x[None]).numpy()[0], atol=1e-6)
 
 
 def test_cli_unit_prints_the_keras_value_and_its_receptive_field(tmp_path, capsys):
