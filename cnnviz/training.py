@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz import augmentation, data, files, models, runs
+from cnnviz import augmentation, data, files, layer_stack, models, runs
 from cnnviz.files import write_json
 
 
@@ -198,7 +198,7 @@ def check_memory(config: TrainConfig, image_shape) -> int | None:
     `memory_budget()`; returns that estimate in bytes (None for the presets, which all fit)."""
     if not config.stack:
         return None
-    need = config.batch_size * models.stack_activations(config.stack, image_shape) \
+    need = config.batch_size * layer_stack.stack_activations(config.stack, image_shape) \
         * BYTES_PER_ACTIVATION
     budget = memory_budget()
     if need > budget:
@@ -221,7 +221,7 @@ class RunResult:
 
 def build_model(config: TrainConfig, image_shape):
     if config.stack:
-        return models.build_stack(config.stack, image_shape, name=config.preset)
+        return layer_stack.build_stack(config.stack, image_shape, name=config.preset)
     model = models.build(config.preset)
     models.check_input(model, image_shape)
     return model

@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from cnnviz import data, models, summary
+from cnnviz import data, layer_stack, models, summary
 from cnnviz.live import RunState, Status
 from cnnviz.ui.widgets import layer_table, pick_one
 
@@ -50,7 +50,7 @@ def _start_quickly(key: str) -> None:
 @st.cache_data(show_spinner=False, max_entries=64)
 def summary_table(preset: str, stack_json: str | None, input_shape: tuple) -> dict:
     """Keras' own summary of a preset or an edited stack (raises ModelError if impossible)."""
-    model = models.build_stack(json.loads(stack_json), input_shape) if stack_json \
+    model = layer_stack.build_stack(json.loads(stack_json), input_shape) if stack_json \
         else models.build(preset)
     return summary.summarize(model).to_dict()
 
@@ -138,14 +138,14 @@ def _stack_editor(key: str, disabled: bool) -> list[dict]:
     st.caption("Edit the layers in order (add rows at the bottom, delete with the row "
                "checkbox; renumber `order` to move one). A Flatten and the 10-way softmax "
                "are added at the end.")
-    start = st.session_state.get(f"{key}_stack_start", models.DEFAULT_STACK)  # rows to edit
+    start = st.session_state.get(f"{key}_stack_start", layer_stack.DEFAULT_STACK)  # rows to edit
     rows = pd.DataFrame([{"order": i + 1, **row} for i, row in enumerate(start)])
     cc = st.column_config
     edited = st.data_editor(
         rows, num_rows="dynamic", key=f"{key}_stack", disabled=disabled, hide_index=True,
         width="stretch", column_config={
             "order": cc.NumberColumn("order", min_value=0, step=1, width="small"),
-            "layer": cc.SelectboxColumn("layer", options=models.LAYER_TYPES, required=True),
+            "layer": cc.SelectboxColumn("layer", options=layer_stack.LAYER_TYPES, required=True),
             "units": cc.NumberColumn("units", min_value=0, step=1, width="small",
                                      help="Filters of a Conv2D, units of a Dense layer"),
             "size": cc.NumberColumn("size", min_value=0, max_value=64, step=1, width="small",
@@ -153,7 +153,7 @@ def _stack_editor(key: str, disabled: bool) -> list[dict]:
             "stride": cc.NumberColumn("stride", min_value=0, max_value=8, step=1,
                                       width="small"),
             "padding": cc.SelectboxColumn("padding", options=["valid", "same"], width="small"),
-            "activation": cc.SelectboxColumn("activation", options=models.ACTIVATIONS,
+            "activation": cc.SelectboxColumn("activation", options=layer_stack.ACTIVATIONS,
                                              width="small"),
             "rate": cc.NumberColumn("rate", min_value=0.0, max_value=0.95, step=0.05,
                                     width="small", help="Dropout rate"),

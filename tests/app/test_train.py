@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import introspect, live, models, runs, summary, training
+from cnnviz import introspect, layer_stack, live, models, runs, summary, training
 from tests.conftest import ROOT, requires_data
 
 
@@ -92,13 +92,13 @@ def test_custom_stack_summary_and_impossible_stack(runs_dir):
     at = train_page()
     at.selectbox(key="train_preset").set_value("custom (edit the layers)").run()
     assert not at.exception
-    model = models.build_stack(models.DEFAULT_STACK, (28, 28, 1))
+    model = layer_stack.build_stack(layer_stack.DEFAULT_STACK, (28, 28, 1))
     assert {m.label: m.value for m in at.metric}["Parameters"] == f"{model.count_params():,}"
     at.selectbox(key="train_optimizer").set_value("rmsprop").run()
     # the first conv's kernel made larger than the 28×28 input
-    at.session_state.train_stack_start = [{**models.DEFAULT_STACK[0], "size": 40,
+    at.session_state.train_stack_start = [{**layer_stack.DEFAULT_STACK[0], "size": 40,
                                               "padding": "valid"},
-                                             *models.DEFAULT_STACK[1:]]
+                                             *layer_stack.DEFAULT_STACK[1:]]
     at.run()
     assert not at.exception
     assert "layer 1 (Conv2D): a 40×40 window does not fit" in at.error[0].value

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import explain, live, models, preprocess, runs, training
+from cnnviz import explain, layer_stack, live, models, preprocess, runs, training
 from tests.conftest import ROOT, requires_data
 
 
@@ -240,7 +240,7 @@ def test_impossible_architecture_is_refused_on_the_train_page(name, stack, messa
     at = AppTest.from_file(str(ROOT / "pages/train.py"), default_timeout=120).run()
     at.selectbox(key="train_preset").set_value("custom (edit the layers)").run()
     with pytest.raises(models.ModelError, match=message):
-        models.build_stack(stack, (28, 28, 1))
+        layer_stack.build_stack(stack, (28, 28, 1))
     assert not at.exception
 
 

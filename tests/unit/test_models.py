@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from cnnviz import models, summary
+from cnnviz import layer_stack, models, summary
 
 
 def profiler_flops(model) -> int:
@@ -177,7 +177,7 @@ def test_stack_builds_named_layers_with_keras_shapes_and_params():
              _row("MaxPool", size=2, stride=2), _row("Conv2D", 4, 3, 2, "valid", "tanh"),
              _row("AvgPool", size=2, stride=1, padding="same"), _row("Dropout", rate=0.3),
              _row("Flatten"), _row("Dense", 32, activation="sigmoid")]
-    model = models.build_stack(stack, (28, 28, 1))
+    model = layer_stack.build_stack(stack, (28, 28, 1))
     assert [l.name for l in model.layers[1:]] == ["conv1", "batchnorm1", "maxpool1", "conv2",
                                                   "avgpool1", "dropout1", "flatten", "dense1",
                                                   "dense2"]
@@ -186,7 +186,7 @@ def test_stack_builds_named_layers_with_keras_shapes_and_params():
     # by hand: conv (9·1+1)·8, batch norm 4·8, conv (9·8+1)·4, dense (144+1)·32, (32+1)·10
     assert summary.summarize(model).total_params == 80 + 32 + 292 + 4640 + 330
     # without an explicit Flatten one is added before the classifier
-    assert models.build_stack(stack[:5], (28, 28, 1)).layers[-2].name == "flatten"
+    assert layer_stack.build_stack(stack[:5], (28, 28, 1)).layers[-2].name == "flatten"
 
 
 @pytest.mark.parametrize("stack, message", [
@@ -205,7 +205,7 @@ def test_stack_builds_named_layers_with_keras_shapes_and_params():
 ])
 def test_impossible_stacks_are_refused_naming_the_layer(stack, message):
     with pytest.raises(models.ModelError, match=message):
-        models.build_stack(stack, (28, 28, 1))
+        layer_stack.build_stack(stack, (28, 28, 1))
 
 
 def test_alexnet_layer_by_layer():
@@ -255,4 +255,4 @@ def test_a_refused_row_is_named_by_the_order_the_editor_shows():
     rows = [{**_row("Conv2D", 4, 3, 1), "order": 2},
             {**_row("Conv2D", 4, 40, 1), "order": 6}]  # renumbered by the user, then sorted
     with pytest.raises(models.ModelError, match=r"^layer 6 \(Conv2D\): a 40×40 window"):
-        models.build_stack(rows, (28, 28, 1))
+        layer_stack.build_stack(rows, (28, 28, 1))

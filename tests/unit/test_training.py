@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from cnnviz import augmentation, data, files, live, models, runs, training
+from cnnviz import augmentation, data, files, layer_stack, live, models, runs, training
 from tests.conftest import requires_data
 
 
@@ -207,9 +207,9 @@ def test_train_refuses_a_stack_over_budget_before_loading_anything(tmp_path, mon
 @requires_data
 def test_custom_stack_trains(tmp_path):
     config = training.TrainConfig(preset="custom", epochs=1, subset=200, batch_size=50,
-                                  stack=models.DEFAULT_STACK)
+                                  stack=layer_stack.DEFAULT_STACK)
     result = training.train(config, tmp_path)
-    assert runs.read_run(result.run_dir).config["stack"] == models.DEFAULT_STACK
+    assert runs.read_run(result.run_dir).config["stack"] == layer_stack.DEFAULT_STACK
 
 
 # --- the live run --------------------------------------------------------------------------
