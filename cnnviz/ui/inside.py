@@ -118,9 +118,9 @@ def unit_panel(label: str, probe, image: np.ndarray, key: str) -> None:
     _, out = cut.io(image, path)
     cols = st.columns(len(out.shape))
     names = ("Row", "Column", "Channel") if out.ndim == 3 else ("Unit",)
-    at = tuple(c.slider(n, 0, size - 1, size // 2 if n != "Channel" else 0,
-                        key=f"{key}_{n.lower()}") if size > 1 else 0
-               for c, n, size in zip(cols, names, out.shape))
+    strongest = np.unravel_index(int(np.argmax(np.abs(out))), out.shape)  # more to see than 0
+    at = tuple(c.slider(n, 0, size - 1, int(start), key=f"{key}_{n.lower()}") if size > 1 else 0
+               for c, n, size, start in zip(cols, names, out.shape, strongest))
     try:
         unit = units.explain(cut, image, path, at)
     except units.UnitError as err:
