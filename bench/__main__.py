@@ -11,7 +11,7 @@ import platform
 from pathlib import Path
 
 from bench import (browser, conv_speed, draw_browser, draw_page, dream_speed, drawn_digits,
-                   five_sessions, memory, predict_path, trainer_overhead)
+                   five_sessions, memory, predict_path, trainer_overhead, unit_speed)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -28,6 +28,10 @@ def rows() -> list[tuple[str, str, str, bool | None]]:
         out.append((f"Conv lab {k}×{k} on 512×512 vs `scipy.ndimage.correlate`", f"{ratio:.2f}×",
                     "≤ 1.5×", ratio <= 1.5))
     out += dream_rows(dream_speed.main())
+    u = unit_speed.main()
+    out.append(("Inside page: one conv2 unit worked out vs the bare layer call (median)",
+                f"{u['unit_median_ms']:.1f} ms ({u['ratio']:.0f}× {u['bare_median_ms']:.2f} ms; "
+                f"p95 {u['unit_p95_ms']:.1f} ms)", "≤ 100 ms", u["unit_median_ms"] <= 100))
     b = browser.main()
     out.append(("Cold start to first painted page vs bare one-page app",
                 f"{b['cold_ratio']:.2f}× ({b['cold_start_s']:.1f} vs {b['bare_cold_start_s']:.1f} s)",

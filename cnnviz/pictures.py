@@ -257,6 +257,51 @@ def pool_views(x: np.ndarray, pooled: np.ndarray, window: dict,
     return _stack(sheet, colour_bar(*scale))
 
 
+def network(image: np.ndarray, outputs: dict[str, np.ndarray], max_maps: int = 8,
+            max_units: int = 48, tile: int = 44) -> Image.Image:
+    """The whole forward pass left to right: the input, each conv or pooling layer's maps as
+    small tiles (the first `max_maps`), each dense layer's units as a column of cells (the
+    first `max_units`), all on each layer's own scale, with its name and shape above."""
+    columns, titles = [_enlarge(colourize(image.reshape(image.shape[:2]), GREY, 0, 1),
+                                max(1, 2 * tile // max(image.shape[:2])))], ["input"]
+    for path, out in outputs.items():
+        anchors, lo, hi = value_scale(out)
+        if out.ndim == 3:
+            cell = max(1, round(tile / max(out.shape[:2])))
+            cells = [_enlarge(colourize(out[..., c], anchors, lo, hi), cell)
+                     for c in range(min(out.shape[-1], max_maps))]
+        else:  # one cell per unit, as tall as the maps' column allows, 14 px wide
+            strip = colourize(out[:max_units, None], anchors, lo, hi)
+            h = max(3, min(14, 8 * tile // len(strip)))
+            cells = [Image.fromarray(strip).resize((14, h * len(strip)), Image.NEAREST)]
+        columns.append(_column(cells))
+        titles.append(f"{path.split('/')[-1]} {'x'.join(map(str, out.shape))}")
+    return _row(columns, titles)
+
+
+def _column(cells: list[Image.Image], gap: int = 3) -> Image.Image:
+    img = Image.new("RGB", (max(c.width for c in cells),
+                            sum(c.height for c in cells) + gap * (len(cells) - 1)), BACKGROUND)
+    y = 0
+    for c in cells:
+        img.paste(c, ((img.width - c.width) // 2, y))
+        y += c.height + gap
+    return img
+
+
+def _row(columns: list[Image.Image], titles: list[str], gap: int = 18) -> Image.Image:
+    """Columns side by side under their titles, tops aligned."""
+    widths = [max(c.width, int(font(11).getlength(t)) + 4) for c, t in zip(columns, titles)]
+    img = Image.new("RGB", (sum(widths) + gap * (len(widths) - 1),
+                            max(c.height for c in columns) + 18), BACKGROUND)
+    draw, x = ImageDraw.Draw(img), 0
+    for column, title, w in zip(columns, titles, widths):
+        draw.text((x + w // 2, 0), title, fill=TEXT, font=font(11), anchor="ma")
+        img.paste(column, (x + (w - column.width) // 2, 18))
+        x += w + gap
+    return img
+
+
 def with_box(image: np.ndarray, box: tuple[int, int, int, int], tile_px: int = 224,
              colour=(255, 140, 0)) -> Image.Image:
     """A grey image enlarged, with the rectangle (top, left, bottom, right; inclusive) drawn

@@ -88,6 +88,14 @@ class Cutter:
         self._index = {path: 2 * i for i, path in enumerate(paths)}
         self._cut = keras.Model(inputs, [t for p in paths for t in (inputs_of[p], taps[p])])
 
+    def outputs(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        """Every explainable layer's output for one image, in order: the forward pass."""
+        from cnnviz.explain import as_input
+
+        outs = self._cut(as_input(image, self.input_shape), training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        return {path: np.asarray(outs[i + 1])[0] for path, i in self._index.items()}
+
     def io(self, image: np.ndarray, layer_path: str) -> tuple[np.ndarray, np.ndarray]:
         """The layer's input and output for one image, from Keras itself."""
         from cnnviz.explain import as_input

@@ -109,6 +109,12 @@ def unit_panel(label: str, probe, image: np.ndarray, key: str) -> None:
     except units.UnitError as err:
         st.info(f"No unit of this model can be worked out: {err}.", icon=":material/info:")
         return
+    from cnnviz import pictures
+
+    st.image(pictures.png(pictures.network(image, cut.outputs(image))))
+    st.caption("The whole forward pass for this input, left to right: each conv and pooling "
+               "layer's maps (the first 8), each dense layer's units (the first 48), each on "
+               "its own scale. Pick a unit below to see how Keras computed it.")
     layers = list(cut.layers)
     if not layers:
         st.info("This model has no Conv2D, pooling or Dense layer to look into.",

@@ -124,3 +124,19 @@ def test_conv_view_draws_the_padding_and_the_patch_in_it():
     x0 = (3 * round(260 / 3) - 8 * cell) // 2  # centred in the widest panel's width (the kernel's)
     assert tuple(img[18 + cell // 2, x0 + 1]) == pictures.HIGHLIGHT  # the patch starts on padding
     assert tuple(img[18 + cell + cell // 2, x0 + cell + 1]) == pictures.MUTED  # the image's edge
+
+
+def test_the_forward_pass_picture_shows_each_layer_as_computed():
+    rng = np.random.default_rng(3)
+    image = rng.random((28, 28, 1)).astype(np.float32)
+    outputs = {"conv": rng.random((24, 24, 3)).astype(np.float32),
+               "dense": rng.random(20).astype(np.float32)}
+    img = np.asarray(pictures.network(image, outputs, tile=48))
+    assert img.shape[0] == 18 + 20 * 14  # the tallest column: 20 dense units of 14 px
+    cell = 48 // 24
+    widths = [max(28 * 3, int(pictures.font(11).getlength("input")) + 4),
+              max(48, int(pictures.font(11).getlength("conv 24x24x3")) + 4)]
+    x0 = widths[0] + 18 + (widths[1] - 48) // 2  # where the conv column's tiles start
+    got = img[18 + cell // 2: 18 + 48: cell, x0 + cell // 2: x0 + 48: cell]
+    anchors, lo, hi = pictures.value_scale(outputs["conv"])
+    np.testing.assert_array_equal(got, pictures.colourize(outputs["conv"][..., 0], anchors, lo, hi))
