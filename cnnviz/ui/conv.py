@@ -13,6 +13,15 @@ def kernel_picker(key: str):
     the learned filter or None), or (None, None, None) after saying what is wrong."""
     from cnnviz import kernels
 
+    from cnnviz.ui.inputs import A_UNIT, lab_unit
+
+    if st.session_state.get(f"{key}_source") == A_UNIT:  # the unit's own kernel slice
+        unit = lab_unit()
+        st.caption(f"Kernel: the learned {unit.kernel.shape[0]}×{unit.kernel.shape[1]} slice of "
+                   f"{unit.title}. Without bias and activation, the output cell "
+                   f"[{unit.row}, {unit.col}] is this channel's sum in the unit: "
+                   f"{unit.channel_sum:.6f}.")
+        return "the unit's kernel slice", {"Unit kernel": unit.kernel}, None
     family = pick_one("Kernel", ["Named", "Learned", "Custom"], f"{key}_family",
                       help="Learned: the first-layer filters of the shipped LeNet-5. "
                            "Custom: type your own.")

@@ -6,6 +6,8 @@ the Inside page offer it as "Your drawing".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 
@@ -15,6 +17,39 @@ from cnnviz.ui.widgets import dataset_notice
 
 _DRAWING = "drawing"
 YOUR_DRAWING = "Your drawing"
+_LAB_UNIT = "lab_unit"
+A_UNIT = "A unit from the Inside page"
+
+
+@dataclass(frozen=True)
+class LabUnit:
+    """One input channel of a conv unit, carried from the Inside page to the Convolution lab:
+    the map the layer read, the learned kernel slice for it, the layer's settings and where."""
+
+    title: str
+    image: np.ndarray  # (H, W): the layer's input, this channel
+    kernel: np.ndarray  # (kh, kw)
+    stride: int
+    padding: str
+    dilation: int
+    row: int
+    col: int
+    channel_sum: float  # what the lab's output cell must show
+
+
+def open_in_lab(unit: LabUnit) -> None:
+    """Set the Convolution lab up for this unit and go there."""
+    st.session_state[_LAB_UNIT] = unit
+    for name, value in (("source", A_UNIT), ("padding", unit.padding),
+                        ("stride", unit.stride), ("dilation", unit.dilation),
+                        ("cell_row", unit.row), ("cell_col", unit.col),
+                        ("bias", 0.0), ("activation", "none"), ("boundary", "zeros")):
+        st.session_state[f"conv_{name}"] = value
+    st.switch_page("pages/conv.py")
+
+
+def lab_unit() -> LabUnit | None:
+    return st.session_state.get(_LAB_UNIT)
 
 
 def drawing() -> np.ndarray | None:
@@ -104,10 +139,14 @@ def lab_image(key: str, *, colour: bool = True):
     or (None, None) after saying why there is none."""
     from cnnviz import preprocess
 
-    sources = ([YOUR_DRAWING] if drawing() is not None else []) + \
+    unit = lab_unit() if key == "conv" else None
+    sources = ([A_UNIT] if unit is not None else []) + \
+        ([YOUR_DRAWING] if drawing() is not None else []) + \
         [label for label, name in LAB_DATASETS.items() if data.available(name)] + \
         [PHOTO, "Upload"]
     source = st.selectbox("Input image", sources, key=f"{key}_source")
+    if source == A_UNIT:
+        return unit.image, unit.title
     if source == YOUR_DRAWING:
         return drawing(), "the 28×28 input made from your drawing"
     if source in LAB_DATASETS:

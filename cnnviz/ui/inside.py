@@ -136,7 +136,7 @@ def unit_panel(label: str, probe, image: np.ndarray, key: str) -> None:
               help="The layer's own output for this input, as Keras computed it; the steps "
                    "below add up to it.")
     {units.CONV: _conv_unit, units.POOL: _pool_unit, units.DENSE: _dense_unit}[unit.kind](
-        unit, image, probe, key)
+        unit, image, probe, cut, key)
 
 
 def _field(unit, image, probe) -> None:
@@ -155,7 +155,7 @@ def _as_model_input(image, probe) -> np.ndarray:
     return as_input(image, probe.input_shape)[0, ..., 0]
 
 
-def _conv_unit(unit, image, probe, key: str) -> None:
+def _conv_unit(unit, image, probe, cut, key: str) -> None:
     from cnnviz import plots
 
     left, right = st.columns([1, 2])
@@ -169,6 +169,7 @@ def _conv_unit(unit, image, probe, key: str) -> None:
         if len(sums) > 1:
             st.plotly_chart(plots.channel_sums(sums), key=f"{key}_sums", width="stretch")
         top = np.argsort(-np.abs(sums))[:3]
+        _lab_button(unit, cut, image, int(top[0]), key)
         st.caption("The channels that contribute most, in full: each input patch times the "
                    "learned kernel slice, the products, and their sum.")
         for c in top:
@@ -178,7 +179,22 @@ def _conv_unit(unit, image, probe, key: str) -> None:
                             key=f"{key}_arith_{c}", width="stretch")
 
 
-def _pool_unit(unit, image, probe, key: str) -> None:
+def _lab_button(unit, cut, image, channel: int, key: str) -> None:
+    """Carry one input channel of the unit to the Convolution lab, at the unit's position."""
+    from cnnviz.ui.inputs import LabUnit, open_in_lab
+
+    c = st.selectbox("Input channel to open in the Convolution lab", range(len(unit.channel_sums)),
+                     index=channel, key=f"{key}_lab_channel")
+    if st.button("Open in the Convolution lab", key=f"{key}_lab", icon=":material/blur_on:"):
+        layer = cut.layers[unit.layer]
+        x, _ = cut.io(image, unit.layer)
+        open_in_lab(LabUnit(f"{unit.layer}'s input, channel {c}", x[..., c].astype(np.float64),
+                            unit.kernel[..., c].astype(np.float64), int(layer.strides[0]),
+                            layer.padding, int(layer.dilation_rate[0]), unit.at[0], unit.at[1],
+                            float(unit.channel_sums[c])))
+
+
+def _pool_unit(unit, image, probe, cut, key: str) -> None:  # noqa: ARG001
     left, right = st.columns([1, 2])
     with left:
         _field(unit, image, probe)
@@ -189,7 +205,7 @@ def _pool_unit(unit, image, probe, key: str) -> None:
         st.markdown(f"→ **{unit.value:.6f}**")
 
 
-def _dense_unit(unit, image, probe, key: str) -> None:
+def _dense_unit(unit, image, probe, cut, key: str) -> None:  # noqa: ARG001
     from cnnviz import plots
 
     c = unit.contributions

@@ -184,3 +184,42 @@ def test_conv_lab_stride_with_dilation_is_explained():
     at.slider(key="conv_stride").set_value(2)
     at.slider(key="conv_dilation").set_value(2).run()
     assert any("refuses a stride above 1 together with a dilation" in i.value for i in at.info)
+
+
+def test_a_unit_opened_from_the_inside_page_is_its_channel_sum_in_the_lab():
+    import keras
+
+    from cnnviz import models, units
+    from cnnviz.ui.inputs import LabUnit
+
+    drawing = np.random.default_rng(7).random((28, 28, 1)).astype(np.float32)
+    model = models.load(models.SHIPPED_MODEL)
+    cutter = units.Cutter(model)
+    unit = units.explain(cutter, drawing, "conv2", (2, 5, 9))
+    x = keras.Model(model.input, model.get_layer("avgpool1").output)(drawing[None]).numpy()[0]
+    kernel = model.get_layer("conv2").kernel.numpy()[:, :, 4, 9]  # from Keras, not the unit
+    at = AppTest.from_file(str(ROOT / "pages/conv.py"), default_timeout=120)
+    # what the Inside page's "Open in the Convolution lab" leaves for the lab
+    at.session_state["lab_unit"] = LabUnit("conv2's input, channel 4", x[..., 4], kernel, 1,
+                                           "valid", 1, 2, 5, float(unit.channel_sums[4]))
+    for name, value in (("source", "A unit from the Inside page"), ("padding", "valid"),
+                        ("stride", 1), ("dilation", 1), ("cell_row", 2), ("cell_col", 5)):
+        at.session_state[f"conv_{name}"] = value
+    at.run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Output [2, 5]"] == f"{unit.channel_sums[4]:.4f}"
+    assert at.slider(key="conv_cell_row").max == 7  # conv2's 8×8 output
+
+
+def test_the_inside_page_button_carries_the_unit_to_the_lab():
+    at = AppTest.from_file(str(ROOT / "pages/inside.py"), default_timeout=120)
+    at.session_state["drawing"] = np.random.default_rng(8).random((28, 28)).astype(np.float32)
+    at.run()
+    at.selectbox(key="inside_unit_layer").set_value("conv2").run()
+    at.button(key="inside_unit_lab").click().run()
+    unit = at.session_state["lab_unit"]
+    assert unit.kernel.shape == (5, 5) and unit.image.shape == (12, 12)
+    assert at.session_state["conv_source"] == "A unit from the Inside page"
+    assert (at.session_state["conv_cell_row"], at.session_state["conv_cell_col"]) == \
+        (unit.row, unit.col)

@@ -61,6 +61,14 @@ def test_a_drawn_digits_conv2_unit_equals_the_keras_layer_output(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 2200})
     wait_for_app(page)
     screenshot(page, "inside-unit")
+    page.get_by_role("button", name="Open in the Convolution lab").click()
+    visible(page, "Convolution lab", timeout_ms=60_000)
+    wait_for_app(page)
+    note = page.get_by_text("is this channel's sum in the unit").inner_text()
+    channel_sum = float(note.rsplit(": ", 1)[1].rstrip("."))
+    output = page.locator('[data-testid="stMetric"]').filter(has_text=f"Output [{r}, {c}]")
+    assert output.locator('[data-testid="stMetricValue"]').inner_text() == f"{channel_sum:.4f}"
+    assert_no_exception(page)
 
 
 def test_architectures_page_shows_vgg16(page, app_url):
