@@ -36,6 +36,7 @@ class Status(str, enum.Enum):
     LOADING = "loading"  # the data and the model
     RUNNING = "running"
     STOPPING = "stopping"  # asked to stop; ends after the current batch
+    SAVING = "saving"  # the batches are done: evaluating on the test set, writing the run
     DONE = "done"
     STOPPED = "stopped"  # stopped early; the weights so far were saved
     DIVERGED = "diverged"
@@ -167,6 +168,7 @@ class LiveRun:
             self._advance(Status.LOADING, run_dir=str(run_dir))
             result = training.train(self.config, run_dir=run_dir, on_start=self._on_start,
                                     on_batch=self._on_batch, on_epoch=self._on_epoch,
+                                    on_fit_end=lambda: self._advance(Status.SAVING),
                                     stop_event=self._stop)
             self._advance(Status.STOPPED if result.stopped_early else Status.DONE,
                           run_dir=str(result.run_dir), test_accuracy=result.test_accuracy,

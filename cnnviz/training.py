@@ -228,24 +228,25 @@ def build_model(config: TrainConfig, image_shape):
 
 
 def train(config: TrainConfig, runs_dir=None, *, run_dir=None, on_start=None,
-          on_batch=None, on_epoch=None, stop_event=None) -> RunResult:
+          on_batch=None, on_epoch=None, on_fit_end=None, stop_event=None) -> RunResult:
     """Train `config`, evaluate on the test set and write the run folder as a whole.
 
     `run_dir` is the final folder (default: a new name in `runs_dir`); should another run take
     that name meanwhile, the next free one (`-2`, ...) is used and returned in the result.
-    `on_start(model, n_train, dataset)` is called once before the first batch."""
+    `on_start(model, n_train, dataset)` is called once before the first batch, `on_fit_end()`
+    when the last batch is done (the test set and the saving are still to come)."""
     check_memory(config, data.info(config.dataset).image_shape)
     final = Path(run_dir) if run_dir else runs.new_run_dir(config, runs_dir)
     work = files.partial_dir(final)
     try:
-        result = _train_into(work, config, on_start, on_batch, on_epoch, stop_event)
+        result = _train_into(work, config, on_start, on_batch, on_epoch, on_fit_end, stop_event)
         return dataclasses.replace(result, run_dir=files.publish_dir(work, final))
     except BaseException:  # also KeyboardInterrupt: never leave a half-written run behind
         shutil.rmtree(work, ignore_errors=True)
         raise
 
 
-def _train_into(folder: Path, config: TrainConfig, on_start, on_batch, on_epoch,
+def _train_into(folder: Path, config: TrainConfig, on_start, on_batch, on_epoch, on_fit_end,
                 stop_event) -> RunResult:
     """The training itself, writing every file of the run into `folder`."""
     import keras
@@ -284,6 +285,8 @@ def _train_into(folder: Path, config: TrainConfig, on_start, on_batch, on_epoch,
             f"try a lower learning rate than {config.learning_rate:g}"
         )
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
+    if on_fit_end:
+        on_fit_end()
     test_loss, test_acc = evaluate_arrays(model, dataset.x_test, dataset.y_test)
     models.save(model, folder / "model.keras")
     write_json(folder / "history.json", {

@@ -201,6 +201,8 @@ def progress(s: RunState, key: str) -> None:
     label = {Status.STARTING: "Starting…",
              Status.LOADING: "Loading the data and building the model…",
              Status.STOPPING: "Stopping after this batch…",
+             Status.SAVING: "Training has ended: testing the model on the test set and "
+                            "saving the run…",
              Status.DONE: f"Finished {s.epochs} epochs in {_duration(s.seconds)}",
              Status.STOPPED: _stopped_where(s),
              Status.DIVERGED: "Stopped: the loss diverged",

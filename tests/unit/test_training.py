@@ -217,7 +217,8 @@ def test_custom_stack_trains(tmp_path):
 
 def test_status_values_and_what_they_mean():
     assert [s.value for s in live.Status] == ["starting", "loading", "running", "stopping",
-                                              "done", "stopped", "diverged", "failed"]
+                                              "saving", "done", "stopped", "diverged",
+                                              "failed"]
     assert live.Status.DONE == "done"  # a str enum: compares equal to its value
     finished = {s for s in live.Status if live.RunState(status=s).finished}
     failed = {s for s in live.Status if live.RunState(status=s).failed}
@@ -283,6 +284,31 @@ def test_live_run_stop_keeps_the_weights_and_the_run(tmp_path):
     s = run.snapshot()
     assert s.status is live.Status.STOPPED and s.finished and s.epoch < 50
     assert runs.list_runs(tmp_path) == [training.Path(s.run_dir)]
+
+
+@requires_data
+def test_a_stop_ends_the_batches_at_once_and_says_it_is_saving(tmp_path, monkeypatch):
+    evaluate = training.evaluate_arrays
+
+    def slow_evaluate(*args, **kwargs):  # the test set and saving take a while: watch them
+        time.sleep(2)
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate_arrays", slow_evaluate)
+    run = live.LiveRun(tiny(augment=False, epochs=50), tmp_path).start()
+    deadline = time.monotonic() + 120
+    while not run.snapshot().batch_loss and time.monotonic() < deadline:
+        run.join(0.05)
+    run.stop()
+    stopped_at, batches = time.monotonic(), len(run.snapshot().batch_loss)
+    while run.snapshot().status is not live.Status.SAVING and time.monotonic() < deadline:
+        run.join(0.01)
+    assert run.snapshot().status is live.Status.SAVING
+    assert time.monotonic() - stopped_at < 1.0  # within one batch, not after the evaluation
+    assert len(run.snapshot().batch_loss) <= batches + 1
+    run.stop()  # a second click while saving changes nothing
+    run.join(timeout=120)
+    assert run.snapshot().status is live.Status.STOPPED
 
 
 @requires_data
