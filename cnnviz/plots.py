@@ -101,8 +101,10 @@ def _map_trace(img: np.ndarray, text: bool = False, scale: dict | None = None) -
     if img.ndim == 3:
         return _rgb(img, hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
     # three grids side by side share ~700 px: wider kernels get shorter numbers, smaller type
-    digits, size = (3, 11) if max(img.shape) <= 3 else (2, 10) if max(img.shape) <= 5 else (2, 8)
-    extra = dict(texttemplate=f"%{{z:.{digits}~g}}", textfont=dict(size=size)) if text else {}
+    # fixed decimals from 5×5 up: "4.4e-05" does not fit a cell (hover gives every digit)
+    template, size = ("%{z:.3~g}", 11) if max(img.shape) <= 3 else \
+        ("%{z:.2f}", 10) if max(img.shape) <= 5 else ("%{z:.1f}", 9)
+    extra = dict(texttemplate=template, textfont=dict(size=size)) if text else {}
     return _heatmap(img.astype(np.float32), hover="%{z:.4f}", **(scale or _value_scale(img)),
                     **extra)
 
