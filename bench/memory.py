@@ -20,7 +20,6 @@ import gc
 import json
 import sys
 import tempfile
-import threading
 
 import numpy as np
 
@@ -59,20 +58,11 @@ def drawings(server, digits: np.ndarray, rng) -> None:
 
 def train(runs_dir: str) -> None:
     """One small training as the Train page runs it, the page's polling beside it."""
-    from bench.trainer_overhead import poll_like_the_page
-    from cnnviz import live, training
+    from bench.trainer_overhead import train_polled
+    from cnnviz import training
 
-    config = training.TrainConfig(preset="lenet5", epochs=1, subset=3_000, batch_size=128,
-                                  optimizer="adam", learning_rate=1e-3)
-    run = live.LiveRun(config, runs_dir).start()
-    stop = threading.Event()
-    poller = threading.Thread(target=poll_like_the_page, args=(run, stop))
-    poller.start()
-    run.join()
-    stop.set()
-    poller.join()
-    state = run.snapshot()
-    assert state.status is live.Status.DONE, state.message
+    train_polled(training.TrainConfig(preset="lenet5", epochs=1, subset=3_000, batch_size=128,
+                                      optimizer="adam", learning_rate=1e-3), runs_dir)
 
 
 def measure(n: int, warm_up: int, trainings: int) -> tuple[dict, dict]:

@@ -58,9 +58,15 @@ def poll_like_the_page(run, stop: threading.Event) -> None:
 def app_fit(config) -> float:
     import tempfile
 
+    s = train_polled(config, tempfile.mkdtemp(prefix="cnnviz-bench-"))
+    return s.total_images / s.epochs / min(s.epoch_seconds[1:])
+
+
+def train_polled(config, runs_dir):
+    """One training through LiveRun with the Train page's polling beside it; its last state."""
     from cnnviz import live
 
-    run = live.LiveRun(config, tempfile.mkdtemp(prefix="cnnviz-bench-")).start()
+    run = live.LiveRun(config, runs_dir).start()
     stop = threading.Event()
     poller = threading.Thread(target=poll_like_the_page, args=(run, stop))
     poller.start()
@@ -69,7 +75,7 @@ def app_fit(config) -> float:
     poller.join()
     s = run.snapshot()
     assert s.status is live.Status.DONE, s.message
-    return s.total_images / s.epochs / min(s.epoch_seconds[1:])
+    return s
 
 
 def main(rounds: int = 6) -> dict:
