@@ -21,7 +21,10 @@ def kernel_picker(key: str):
                    f"{unit.title}. Without bias and activation, the output cell "
                    f"[{unit.row}, {unit.col}] is this channel's sum in the unit: "
                    f"{unit.channel_sum:.6f}.")
-        return "the unit's kernel slice", {"Unit kernel": unit.kernel}, None
+        # one channel's share of the unit: the layer adds its bias and activation after the
+        # channels are summed, so here there are none
+        return "the unit's kernel slice", {"Unit kernel": unit.kernel}, \
+            kernels.LearnedFilter(unit.kernel, 0.0, "none")
     family = pick_one("Kernel", ["Named", "Learned", "Custom"], f"{key}_family",
                       help="Learned: the first-layer filters of the shipped LeNet-5. "
                            "Custom: type your own.")

@@ -42,8 +42,7 @@ def open_in_lab(unit: LabUnit) -> None:
     st.session_state[_LAB_UNIT] = unit
     for name, value in (("source", A_UNIT), ("padding", unit.padding),
                         ("stride", unit.stride), ("dilation", unit.dilation),
-                        ("cell_row", unit.row), ("cell_col", unit.col),
-                        ("bias", 0.0), ("activation", "none"), ("boundary", "zeros")):
+                        ("cell_row", unit.row), ("cell_col", unit.col), ("boundary", "zeros")):
         st.session_state[f"conv_{name}"] = value
     st.switch_page("pages/conv.py")
 
