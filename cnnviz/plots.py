@@ -109,10 +109,6 @@ def _map_trace(img: np.ndarray, text: bool = False, scale: dict | None = None) -
                     **extra)
 
 
-def _shape(a) -> str:
-    return "×".join(str(d) for d in np.shape(a))
-
-
 def arithmetic(patch, kernel, products) -> go.Figure:
     """Patch × kernel = products, every number written in its cell; one row per channel."""
     channels = patch.shape[2]

@@ -89,11 +89,6 @@ def costs(layer) -> tuple[int, int] | None:
     return macs, 2 * macs + bias + softmax
 
 
-def layer_flops(layer) -> int | None:
-    counted = costs(layer)
-    return None if counted is None else counted[1]
-
-
 def summarize(model) -> ModelSummary:
     layers = []
     for layer in model.layers:

@@ -125,7 +125,7 @@ def _check(at: tuple, shape: tuple) -> tuple:
     at = tuple(int(a) for a in at)
     if len(at) != len(shape) or any(not 0 <= a < n for a, n in zip(at, shape)):
         raise UnitError(f"there is no unit at {list(at)}: the layer's output is "
-                        + "×".join(map(str, shape)))
+                        + introspect.shape_text(shape))
     return at
 
 

@@ -2,6 +2,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import explain, hints, pictures, preprocess
+from cnnviz.introspect import shape_text
 from cnnviz.ui import choice, inputs, resources, shell
 from cnnviz.ui.draw import canvas
 from cnnviz.ui.widgets import explanation_maps, pick_one
@@ -102,7 +103,7 @@ def feature_maps(maps: dict) -> None:
         st.info("This model has no conv layers, so there are no feature maps to show: it reads "
                 "the 28×28 pixels as one long vector.", icon=":material/info:")
         return
-    options = {f"{name} {'×'.join(map(str, m.shape))}": name for name, m in maps.items()}
+    options = {f"{name} {shape_text(m.shape)}": name for name, m in maps.items()}
     layer = pick_one("Layer", list(options), "draw_layer")
     # one layer at a time: each drawing redraws only what is shown
     st.image(pictures.png(pictures.feature_maps(maps[options[layer]])))

@@ -111,7 +111,8 @@ def unit_panel(label: str, probe, image: np.ndarray, key: str) -> None:
         return
     from cnnviz import pictures
 
-    st.image(pictures.png(pictures.network(image, cut.outputs(image))))
+    outputs = cut.outputs(image)  # one forward pass for the picture and the pickers' ranges
+    st.image(pictures.png(pictures.network(image, outputs)))
     st.caption("The whole forward pass for this input, left to right: each conv and pooling "
                "layer's maps (the first 8), each dense layer's units (the first 48), each on "
                "its own scale. Pick a unit below to see how Keras computed it.")
@@ -121,7 +122,7 @@ def unit_panel(label: str, probe, image: np.ndarray, key: str) -> None:
                 icon=":material/info:")
         return
     path = st.selectbox("Layer", layers, index=min(2, len(layers) - 1), key=f"{key}_layer")
-    _, out = cut.io(image, path)
+    out = outputs[path]
     cols = st.columns(len(out.shape))
     names = ("Row", "Column", "Channel") if out.ndim == 3 else ("Unit",)
     strongest = np.unravel_index(int(np.argmax(np.abs(out))), out.shape)  # more to see than 0
