@@ -1,6 +1,6 @@
 import streamlit as st
 
-from cnnviz import kernels, ops, pictures, plots
+from cnnviz import kernels, lab_pictures, ops, pictures, plots
 from cnnviz.ui import shell
 from cnnviz.ui.conv import kernel_picker
 from cnnviz.ui.inputs import lab_image
@@ -64,7 +64,8 @@ with right:
         windows = {name: ops.conv_window(image, kern, i, j, **conv) for name, kern in used.items()}
         first = next(iter(windows.values()))
         shown, pads = ops.padded(image, k.shape[:2], **conv)
-        st.image(pictures.png(pictures.conv_views(shown, pads, k, result.output, first, (i, j))))
+        st.image(pictures.png(lab_pictures.conv_views(shown, pads, k, result.output, first,
+                                                      (i, j))))
         for name, w in windows.items():
             if len(windows) > 1:
                 st.markdown(f"**{name}**")

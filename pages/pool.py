@@ -1,6 +1,6 @@
 import streamlit as st
 
-from cnnviz import ops, pictures, plots
+from cnnviz import lab_pictures, ops, pictures, plots
 from cnnviz.ui import shell
 from cnnviz.ui.pool import pool_input
 from cnnviz.ui.widgets import cell_picker, pick_one
@@ -45,7 +45,7 @@ with right:
     def step_through():
         i, j = cell_picker("pool_cell", pooled, playing=play)
         w = ops.pool_window(x, size, i, j, stride=stride, padding=padding, mode=kind)
-        st.image(pictures.png(pictures.pool_views(x, pooled, w, (i, j))))
+        st.image(pictures.png(lab_pictures.pool_views(x, pooled, w, (i, j))))
         values = ", ".join(f"{v:.3g}" for v in w["window"].ravel()[:16]) + \
             (", …" if w["window"].size > 16 else "")
         how = "largest" if kind == "max" else f"mean of {w['window'].size}"

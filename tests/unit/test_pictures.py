@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from cnnviz import pictures
+from cnnviz import lab_pictures, pictures
 
 
 def test_colour_maps_hit_their_ends_and_grey_is_linear():
@@ -97,16 +97,16 @@ def test_filters_near_square_on_request_on_a_scale_centred_at_zero():
 def test_pool_view_boxes_the_window_its_max_and_the_output_cell():
     x = np.arange(16.0).reshape(4, 4)
     window = {"rows": [2, 3], "cols": [0, 1], "argmax": (3, 1)}
-    img = np.asarray(pictures.pool_views(x, x[::2, ::2], window, (1, 0)))
+    img = np.asarray(lab_pictures.pool_views(x, x[::2, ::2], window, (1, 0)))
     cell = 260 // 4
     def at(r, c, x0=0):  # a pixel on the left edge of cell (r, c) of a panel starting at x0
         return tuple(img[18 + r * cell + cell // 2, x0 + c * cell + 1])
-    assert at(2, 0) == pictures.HIGHLIGHT  # the window's box
-    assert at(3, 1) == pictures.ARGMAX  # its maximum
+    assert at(2, 0) == lab_pictures.HIGHLIGHT  # the window's box
+    assert at(3, 1) == lab_pictures.ARGMAX  # its maximum
     pooled_x0 = 4 * cell + 24
     pooled_cell = 260 // 2
     left_edge = tuple(img[18 + pooled_cell + pooled_cell // 2, pooled_x0 + 1])
-    assert left_edge == pictures.HIGHLIGHT  # output cell (1, 0) boxed
+    assert left_edge == lab_pictures.HIGHLIGHT  # output cell (1, 0) boxed
     not_yet = tuple(img[18 + pooled_cell + pooled_cell // 2, pooled_x0 + pooled_cell * 3 // 2])
     assert not_yet == pictures.BACKGROUND  # (1, 1) is not pooled yet: blank
 
@@ -117,12 +117,12 @@ def test_conv_view_draws_the_padding_and_the_patch_in_it():
     image, kernel = np.random.default_rng(0).random((6, 6)), np.ones((3, 3))
     shown, pads = ops.padded(image, (3, 3), padding="same")
     window = ops.conv_window(image, kernel, 0, 0, padding="same")
-    img = np.asarray(pictures.conv_views(shown, pads, kernel, ops.conv2d(image, kernel,
+    img = np.asarray(lab_pictures.conv_views(shown, pads, kernel, ops.conv2d(image, kernel,
                                                                          padding="same"),
                                          window, (0, 0)))
     cell = round(260 / 8)  # 6 + 2 padding cells
     x0 = (3 * round(260 / 3) - 8 * cell) // 2  # centred in the widest panel's width (the kernel's)
-    assert tuple(img[18 + cell // 2, x0 + 1]) == pictures.HIGHLIGHT  # the patch starts on padding
+    assert tuple(img[18 + cell // 2, x0 + 1]) == lab_pictures.HIGHLIGHT  # the patch starts on padding
     assert tuple(img[18 + cell + cell // 2, x0 + cell + 1]) == pictures.MUTED  # the image's edge
 
 
