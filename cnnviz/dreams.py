@@ -44,14 +44,17 @@ class Dreamer:
         view = inside_view(model, [layer] if layer else [])
         self.targets = int(view.outputs[-1].shape[-1])
 
-        def objective(x):
+        def responses(x):
+            """(images, targets): each class's score, or each filter's total response."""
             outs = view(x, training=False)
             scores, *maps = outs if isinstance(outs, (list, tuple)) else [outs]
-            chosen = maps[0] if maps else scores
-            if maps:  # filter i's total response over the map of image i
-                chosen = tf.reduce_sum(chosen, axis=(1, 2))
-            return tf.linalg.diag_part(chosen)
+            return tf.reduce_sum(maps[0], axis=(1, 2)) if maps else scores
 
+        def objective(x):  # target i's response to image i
+            return tf.linalg.diag_part(responses(x))
+
+        self._responses = tf.function(responses, input_signature=[
+            tf.TensorSpec((None, *self.input_shape), tf.float32)])
         self._objective = tf.function(objective)
         self._steps = tf.function(self._make_steps(objective))
         # trace now, so that a first Run shows (and waits for) the optimisation only
@@ -123,6 +126,26 @@ class Dreamer:
         if not introspect.ends_in_softmax(self.model):  # scores (logits): as probabilities
             probs = tf.nn.softmax(probs)
         return Dream(images, objective, np.asarray(probs), time.perf_counter() - start)
+
+
+    def top_images(self, images: np.ndarray, k: int = 5, batch: int = 500) -> "TopImages":
+        """The k images (n, H, W, C) in [0, 1] that raise each target's response most: the
+        natural counterpart of the optimised ones (Borowski et al. 2021)."""
+        from cnnviz.explain import as_batch
+
+        found = np.concatenate([self._responses(as_batch(images[i:i + batch], self.input_shape))
+                                .numpy() for i in range(0, len(images), batch)])
+        k = min(k, len(images))
+        order = np.argsort(-found, axis=0, kind="stable")[:k].T  # (targets, k), strongest first
+        means = np.stack([images[idx].mean(0) for idx in order])
+        return TopImages(order, np.take_along_axis(found.T, order, axis=1), means)
+
+
+@dataclass(frozen=True)
+class TopImages:
+    indices: np.ndarray  # (targets, k) into the images, strongest response first
+    responses: np.ndarray  # (targets, k): the score or summed response each gave
+    means: np.ndarray  # (targets, H, W, C): the mean of each target's k images
 
 
 def _zoom(x, factor):

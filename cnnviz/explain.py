@@ -11,15 +11,20 @@ import numpy as np
 from cnnviz import introspect
 
 
-def as_input(image: np.ndarray, input_shape) -> np.ndarray:
-    """One (H, W, C) image as a batch of one for a model: zero-padded to its size, and a grey
-    digit repeated into three channels for a colour model."""
+def as_batch(images: np.ndarray, input_shape) -> np.ndarray:
+    """Images (n, H, W, C) as a model takes them: zero-padded to its size, and grey digits
+    repeated into three channels for a colour model."""
     from cnnviz.data import fit_to_input
 
-    x = np.asarray(image, np.float32)[None]
+    x = np.asarray(images, np.float32)
     if x.shape[-1] == 1 and input_shape[-1] == 3:
         x = np.repeat(x, 3, axis=-1)
     return fit_to_input(x, input_shape)
+
+
+def as_input(image: np.ndarray, input_shape) -> np.ndarray:
+    """One (H, W, C) image as a batch of one for a model."""
+    return as_batch(np.asarray(image)[None], input_shape)
 
 
 class Probe:
