@@ -4,7 +4,7 @@ import streamlit as st
 from cnnviz import introspect, pictures, plots
 from cnnviz.ui import choice, resources, shell
 from cnnviz.ui.inputs import model_input
-from cnnviz.ui.inside import dream_panel, unit_panel, weights_table
+from cnnviz.ui.inside import dream_panel, sanity_panel, unit_panel, weights_table
 from cnnviz.ui.widgets import explanation_maps, layer_table
 
 shell.routed()
@@ -100,3 +100,4 @@ with saliency_tab:
             st.caption("Gradient: how much each pixel would change the score. SmoothGrad: the "
                        "same, averaged over noisy copies. Grad-CAM: which regions of the "
                        "layer's maps support the class.")
+        sanity_panel(label, image, cls, "inside_sanity")

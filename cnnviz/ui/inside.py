@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.ui import choice
-from cnnviz.ui.resources import class_means, dataset, dreamer
+from cnnviz.ui.resources import class_means, dataset, dreamer, top_images
 
 
 def _settings(key: str):
@@ -82,6 +82,45 @@ def dream_panel(label: str, probe, key: str) -> None:
     st.download_button("Download PNG", images.png_bytes(images.tile(dream.images, 10), scale=4),
                        file_name="activation-maximization.png", mime="image/png",
                        key=f"{key}_png", icon=":material/download:")
+    natural_images(label, layer, dream)
+
+
+def natural_images(label: str, layer: str | None, dream, k: int = 5) -> None:
+    """Beside each optimised image, the test images that raise the same score most, and their
+    mean: people predict a unit best from both (Borowski et al. 2021)."""
+    from cnnviz import pictures
+
+    name = choice.trained_on(label)
+    top = top_images(choice.ref(label), layer, name)
+    ds = dataset(name)
+    kind = "class" if layer is None else "filter"
+    tiles, titles = [], []
+    for t in range(len(dream.images)):
+        tiles += [dream.images[t], *ds.x_test[top.indices[t, :k]], top.means[t]]
+        titles += [f"{kind} {ds.class_names[t] if layer is None else t}: dream",
+                   *[f"{v:.3g}" for v in top.responses[t, :k]], f"mean of {k}"]
+    measure = "score (before the softmax)" if layer is None else "summed response"
+    st.markdown(f"**Test images each {kind} likes best**")
+    st.caption(f"Each row: the optimised image, then the {k} of the {len(ds.y_test):,} test "
+               f"images with the highest {measure} for the same {kind} (the value above each), "
+               "and their mean. Synthetic and natural images together tell more than either.")
+    st.image(pictures.png(pictures.image_sheet(np.asarray(_same_size(tiles)), titles, k + 2,
+                                               tile_px=56)))
+
+
+def _same_size(images: list) -> list:
+    """Images of a padded model's size (32×32 dreams) and 28×28 test images, centred on one
+    size so that they can be one sheet."""
+    h = max(a.shape[0] for a in images)
+    w = max(a.shape[1] for a in images)
+    c = max(a.shape[2] for a in images)
+    out = []
+    for a in images:
+        a = np.repeat(a, c, axis=2) if a.shape[2] < c else a
+        top, left = (h - a.shape[0]) // 2, (w - a.shape[1]) // 2
+        out.append(np.pad(a, ((top, h - a.shape[0] - top), (left, w - a.shape[1] - left),
+                              (0, 0))))
+    return out
 
 
 def weights_table(kernel, first_channel: int = 0):
@@ -215,3 +254,38 @@ def _dense_unit(unit, image, probe, cut, key: str) -> None:  # noqa: ARG001
                 + (f" over all {len(unit.softmax)} units → **{unit.value:.6f}**"
                    if unit.softmax is not None else f" → **{unit.value:.6f}**"))
     st.plotly_chart(plots.contributions(c), key=f"{key}_contributions", width="stretch")
+
+
+def sanity_panel(label: str, image: np.ndarray, cls: int, key: str) -> None:
+    """Cascading randomisation (Adebayo et al. 2018): the maps as the layers are re-initialised
+    from the output down, and how much each still agrees with the trained model's."""
+    from cnnviz import context_plots, pictures
+    from cnnviz.explain import ExplainError
+    from cnnviz.ui.resources import randomiser
+
+    st.markdown("**Can these maps be trusted?** A map that explains the model must change when "
+                "the model's learned weights are replaced by random ones.")
+    ref = choice.ref(label)
+    wanted = (ref, cls, image.tobytes())
+    if st.button("Randomise the layers one by one", key=f"{key}_run", icon=":material/shuffle:"):
+        try:
+            with st.spinner("Re-initialising each layer and explaining again…"):
+                st.session_state[f"{key}_result"] = (wanted, randomiser(ref).run(image, cls))
+        except ExplainError as err:
+            st.error(f"No sanity check for this model: {err}.")
+            return
+    stored = st.session_state.get(f"{key}_result")
+    if stored is None or stored[0] != wanted:
+        st.caption("The layers are re-initialised from the output down, as before training, "
+                   "one more at each step; the maps are made again for the same class.")
+        return
+    check = stored[1]
+    titles = ["trained", *[f"…{path}" for path in check.steps[1:]]]
+    st.image(pictures.png(pictures.heat_rows(check.maps, titles, tile_px=72)))
+    st.plotly_chart(context_plots.sanity_curves(titles, check.correlation),
+                    key=f"{key}_curves", width="stretch")
+    final = ", ".join(f"{m} {c[-1]:+.2f}" for m, c in check.correlation.items())
+    st.caption("Each column re-initialises one more layer (…name: down to that layer). "
+               f"Rank correlation with the trained map once every layer is random: {final}. "
+               "A method whose map stays close to the trained one is showing the input (its "
+               "edges and ink) more than what the network learned.")

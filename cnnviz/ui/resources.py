@@ -87,6 +87,26 @@ def model_summary(ref: ModelRef) -> dict:
     return _model_summary(ref.path, ref.mtime)
 
 
+def mapper(ref: ModelRef, layer: str | None) -> "embedding.Mapper":  # noqa: F821
+    """Features at one layer (None: the penultimate); raises embedding.EmbeddingError."""
+    return _mapper(ref.path, ref.mtime, layer)
+
+
+def embedding_map(ref: ModelRef, layer: str | None, dataset_name: str,
+                  n: int) -> "embedding.Embedding":  # noqa: F821
+    """The first n test images of the dataset mapped once per model, layer and size."""
+    return _embedding_map(ref.path, ref.mtime, layer, dataset_name, n)
+
+
+def top_images(ref: ModelRef, layer: str | None, dataset_name: str) -> "dreams.TopImages":  # noqa: F821
+    """The test images that raise each class score (or each filter of `layer`) most."""
+    return _top_images(ref.path, ref.mtime, layer, dataset_name)
+
+
+def randomiser(ref: ModelRef) -> "sanity.Randomiser":  # noqa: F821
+    return _randomiser(ref.path, ref.mtime)
+
+
 # The cached functions take the path and the time separately: Streamlit hashes plain values.
 @st.cache_resource(show_spinner="Loading the model…", max_entries=16)
 def _probe(path: str, mtime: float):  # noqa: ARG001 - mtime keys the cache
@@ -119,6 +139,33 @@ def _cutter(path: str, mtime: float):
 @st.cache_data(show_spinner=False, max_entries=16)
 def _model_summary(path: str, mtime: float) -> dict:
     return summary.summarize(_probe(path, mtime).model).to_dict()
+
+
+@st.cache_resource(max_entries=8)
+def _mapper(path: str, mtime: float, layer: str | None):
+    from cnnviz import embedding
+
+    return embedding.Mapper(_probe(path, mtime).model, layer)
+
+
+# A conv layer's features of 5,000 images take ~70 MB: a few maps at a time.
+@st.cache_resource(show_spinner="Mapping the test images…", max_entries=4)
+def _embedding_map(path: str, mtime: float, layer: str | None, dataset_name: str, n: int):
+    ds = dataset(dataset_name)
+    return _mapper(path, mtime, layer).build(ds.x_test[:n], ds.y_test[:n])
+
+
+@st.cache_resource(show_spinner="Finding the test images each target likes best…",
+                   max_entries=16)
+def _top_images(path: str, mtime: float, layer: str | None, dataset_name: str):
+    return _dreamer(path, mtime, layer).top_images(dataset(dataset_name).x_test)
+
+
+@st.cache_resource(max_entries=4)
+def _randomiser(path: str, mtime: float):
+    from cnnviz import sanity
+
+    return sanity.Randomiser(_probe(path, mtime).model)
 
 
 _warm = threading.Event()

@@ -30,6 +30,9 @@ PAGES = (
     PageEntry("pages/inside.py", "Inside", ":material/visibility:",
               "what a trained network has learned: filters, feature maps, the inputs each class "
               "or filter likes best (activation maximization), and saliency maps and Grad-CAM."),
+    PageEntry("pages/map.py", "Embedding map", ":material/scatter_plot:",
+              "where your drawing sits among thousands of test images as the network sees "
+              "them (PCA of a layer's features), with its nearest test images."),
     PageEntry("pages/gallery.py", "Architectures", ":material/account_tree:",
               "LeNet-5, the seeds' CNNs, AlexNet and VGG16 layer by layer: output shapes, "
               "parameters, FLOPs and activation memory."),

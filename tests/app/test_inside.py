@@ -123,3 +123,33 @@ def test_one_unit_of_the_output_layer_shows_the_softmax_step():
     probs = models.load(models.SHIPPED_MODEL)(drawing[None, ..., None]).numpy()[0]
     assert {m.label: m.value for m in at.metric}["dense3 at [7]"] == f"{probs[7]:.6f}"
     assert any("softmax over all 10 units" in m.value for m in at.markdown)
+
+
+def test_inside_page_shows_each_classs_favourite_test_images_beside_the_dreams():
+    at = page("inside")
+    at.button(key="inside_dream_run").click().run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "then the 5 of the 10,000 test images with the highest score (before the softmax)" \
+        in captions
+    assert any(m.value == "**Test images each class likes best**" for m in at.markdown)
+
+
+def test_inside_page_sanity_check_curves_are_the_cascades_correlations():
+    from cnnviz import data, sanity
+
+    at = page("inside")
+    assert at.segmented_control(key="inside_saliency_source").value == "MNIST test image"
+    at.button(key="inside_sanity_run").click().run()
+    assert not at.exception and not at.error
+    image = data.load_sample("mnist").x_test[0]
+    cls = int(np.argmax(models.load(models.SHIPPED_MODEL)(image[None]).numpy()))
+    check = sanity.Randomiser(models.load(models.SHIPPED_MODEL)).run(image, cls)
+    spec = chart(at, "inside_sanity_curves")
+    assert [t["name"] for t in spec["data"]] == ["Gradient", "SmoothGrad", "Grad-CAM"]
+    for t in spec["data"]:
+        np.testing.assert_allclose(t["y"], check.correlation[t["name"]], atol=1e-6)
+    assert spec["data"][0]["x"] == ["trained", "…dense3", "…dense2", "…dense1", "…conv2",
+                                    "…conv1"]
+    assert f"Gradient {check.correlation['Gradient'][-1]:+.2f}" in " ".join(
+        c.value for c in at.caption)

@@ -79,7 +79,11 @@ def test_inside_page_shows_what_applies_for_every_usable_kind(saved, kind):
         assert at.selectbox(key="inside_saliency_layer").options
     at.button(key="inside_dream_run").click().run()
     assert not at.exception
-    assert "steps in" in texts(at.caption)
+    captions = texts(at.caption)
+    assert "steps in" in captions and "test images with the highest" in captions
+    at.button(key="inside_sanity_run").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "Rank correlation with the trained map once every layer is random" in texts(at.caption)
 
 
 @pytest.mark.parametrize("page", ["draw", "inside"])

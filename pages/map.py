@@ -1,0 +1,95 @@
+import numpy as np
+import streamlit as st
+
+from cnnviz import context_plots, embedding, pictures, preprocess
+from cnnviz.ui import choice, inputs, resources, shell
+from cnnviz.ui.draw import canvas
+
+shell.routed()
+st.title("Where your drawing sits")
+st.caption("Every test image as the network sees it, one point each: the features of one layer, "
+           "laid out so that images the network finds alike land close together. Draw, and "
+           "your drawing joins them.")
+label = choice.picker("map_model")
+probe = choice.load(label)
+if probe is None:
+    st.stop()
+ref, trained_on = choice.ref(label), choice.trained_on(label)
+try:
+    layers = embedding.feature_layers(probe.model)
+except embedding.EmbeddingError as err:
+    st.info(f"No map for this model: {err}.", icon=":material/info:")
+    st.stop()
+
+a, b = st.columns(2)
+layer = a.selectbox("Features of layer", layers, index=len(layers) - 1, key="map_layer",
+                    help="The last one before the classifier (the default) is what the "
+                         "network's final decision reads.")
+n_test = len(resources.dataset(trained_on).y_test)
+sizes = [n for n in (1_000, 2_000, 5_000, 10_000) if n <= n_test] or [n_test]
+n = b.select_slider("Test images on the map", sizes, value=min(5_000, sizes[-1]), key="map_size")
+try:
+    mapper = resources.mapper(ref, layer)
+except embedding.EmbeddingError as err:
+    st.error(f"No map of {layer}: {err}.")
+    st.stop()
+emb = resources.embedding_map(ref, layer, trained_on, n)
+ds = resources.dataset(trained_on)
+names = ds.class_names
+st.caption(f"{n:,} {ds.info.title} test images by their {emb.features.shape[1]:,} features at "
+           f"{layer}, projected onto the two directions in which those features vary most "
+           f"(PCA; together {emb.projection.explained.sum():.0%} of the variance). Colour is the "
+           "label, a cross a test image the model gets wrong. Hover a point for its labels, "
+           "click it to see the image.")
+
+
+def neighbours(located) -> None:
+    """The nearest test images in feature space, with their labels and the model's answers."""
+    idx = located.neighbours
+    titles = [f"{names[emb.labels[i]]}→{names[emb.predictions[i]]}" for i in idx]
+    st.image(pictures.png(pictures.image_sheet(ds.x_test[idx], titles, cols=4, tile_px=64)))
+    st.caption(f"Its {len(idx)} nearest test images in feature space (label → the model's "
+               "answer), nearest first; ringed on the map.")
+
+
+def clicked(event) -> None:
+    points = event.selection.points if event and event.selection else []
+    if not points or "customdata" not in points[0]:
+        return
+    i = int(np.ravel(points[0]["customdata"])[0])
+    st.image(pictures.png(pictures.image_sheet(ds.x_test[i:i + 1], [f"#{i}"], 1, 112)))
+    st.caption(f"Test image #{i}: a {names[emb.labels[i]]}; the model says "
+               f"{names[emb.predictions[i]]}.")
+
+
+# A stroke reruns only this fragment: the map is cached, the drawing's point is one call.
+@st.fragment
+def drawing_on_the_map() -> None:
+    left, right = st.columns([1, 1.9], gap="large")
+    with left:
+        # the Draw page's canvas key: one drawing, whichever page it was drawn on
+        image = canvas("draw_canvas", st.session_state.get("draw_brush", 18))
+        result = preprocess.preprocess(image) if image is not None else None
+        located = None
+        if result is not None and result.ok:
+            inputs.keep_drawing(result.model_input[..., 0])
+            located = mapper.locate(emb, result.model_input, k=8)
+            digit = int(np.argmax(located.probabilities))
+            st.metric("The network says", names[digit],
+                      f"{located.probabilities[digit]:.1%} sure", delta_color="off")
+            neighbours(located)
+        elif result is not None and result.status == "too_small":
+            st.warning(result.message, icon=":material/zoom_in:")
+        else:
+            st.info("Draw a digit: a star marks where it lands.", icon=":material/draw:")
+    with right:
+        fig = context_plots.embedding_map(
+            emb.points, emb.labels, emb.predictions, names, emb.projection.explained,
+            drawing=None if located is None else located.point,
+            neighbours=None if located is None else located.neighbours)
+        event = st.plotly_chart(fig, key="map_chart", width="stretch", on_select="rerun",
+                                selection_mode="points")
+        clicked(event)
+
+
+drawing_on_the_map()
