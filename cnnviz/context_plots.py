@@ -44,7 +44,8 @@ def embedding_map(points: np.ndarray, labels: np.ndarray, predictions: np.ndarra
                                                          line=dict(color="white", width=1.5)),
                          hovertemplate="your drawing<extra></extra>"))
     axes = dict(zeroline=False, showticklabels=False, showgrid=True, gridcolor="#eee")
-    layout = _base(520, legend=dict(orientation="h", y=-0.02, yanchor="top", itemsizing="constant"),
+    # the legend at the right: below the plot it ran into the axis title on a narrow screen
+    layout = _base(520, legend=dict(x=1.01, y=1, itemsizing="constant"),
                    xaxis=dict(title=f"first direction ({explained[0]:.0%} of the variance)", **axes),
                    yaxis=dict(title=f"second direction ({explained[1]:.0%})", **axes),
                    dragmode="pan", clickmode="event+select", hovermode="closest")

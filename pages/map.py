@@ -36,7 +36,7 @@ except embedding.EmbeddingError as err:
 emb = resources.embedding_map(ref, layer, trained_on, n)
 ds = resources.dataset(trained_on)
 names = ds.class_names
-st.caption(f"{n:,} {ds.info.title} test images by their {emb.features.shape[1]:,} features at "
+st.caption(f"{n:,} test images of {ds.info.title} by their {emb.features.shape[1]:,} features at "
            f"{layer}, projected onto the two directions in which those features vary most "
            f"(PCA; together {emb.projection.explained.sum():.0%} of the variance). Colour is the "
            "label, a cross a test image the model gets wrong. Hover a point for its labels, "
@@ -46,10 +46,11 @@ st.caption(f"{n:,} {ds.info.title} test images by their {emb.features.shape[1]:,
 def neighbours(located) -> None:
     """The nearest test images in feature space, with their labels and the model's answers."""
     idx = located.neighbours
-    titles = [f"{names[emb.labels[i]]}→{names[emb.predictions[i]]}" for i in idx]
-    st.image(pictures.png(pictures.image_sheet(ds.x_test[idx], titles, cols=4, tile_px=64)))
-    st.caption(f"Its {len(idx)} nearest test images in feature space (label → the model's "
-               "answer), nearest first; ringed on the map.")
+    titles = [f"{names[emb.labels[i]]}" + ("" if emb.labels[i] == emb.predictions[i] else
+                                           f" (says {names[emb.predictions[i]]})") for i in idx]
+    st.image(pictures.png(pictures.image_sheet(ds.x_test[idx], titles, cols=4, tile_px=72)))
+    st.caption(f"Its {len(idx)} nearest test images in feature space, nearest first, with "
+               "their labels (and the model's answer where it is wrong); ringed on the map.")
 
 
 def clicked(event) -> None:
@@ -75,8 +76,9 @@ def drawing_on_the_map() -> None:
             inputs.keep_drawing(result.model_input[..., 0])
             located = mapper.locate(emb, result.model_input, k=8)
             digit = int(np.argmax(located.probabilities))
-            st.metric("The network says", names[digit],
-                      f"{located.probabilities[digit]:.1%} sure", delta_color="off")
+            c1, c2 = st.columns(2)
+            c1.metric("The network says", names[digit])
+            c2.metric("Confidence", f"{located.probabilities[digit]:.1%}")
             neighbours(located)
         elif result is not None and result.status == "too_small":
             st.warning(result.message, icon=":material/zoom_in:")
