@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from cnnviz import plots
 
@@ -30,3 +31,58 @@ def test_epoch_points_sit_where_each_epoch_ended_even_a_stopped_one():
     fig = plots.training_curves(np.linspace(1, 0.5, 126), np.linspace(0, 1, 126), logs, [125, 126])
     assert list(fig.data[2].x) == [125, 126] and list(fig.data[2].y) == [1.0, 0.5]
     assert fig.data[0].x[-1] == 126  # the batch curve reaches the last batch
+
+
+def _formatted(template: str, v: float) -> str:
+    """What Plotly's d3-format writes for the few templates the grids use."""
+    spec = template.removeprefix("%{z:").removesuffix("}")
+    if spec.endswith("~g"):  # d3's "~g": significant digits, trailing zeros trimmed
+        return f"{v:.{spec[1:-2]}g}"
+    return format(v, spec)
+
+
+
+@pytest.mark.parametrize("k", [3, 5, 7])
+def test_every_number_of_the_arithmetic_grids_fits_its_cell(k):
+    """Issue 20.12: with 5×5 and 7×7 kernels the numbers ran into each other."""
+    rng = np.random.default_rng(k)
+    worst = np.array([-9.87654, 4.4e-05, -0.000123, 9.99, -5.55])  # typed kernels, tiny products
+    patch = rng.choice(worst, (k, k, 1))
+    fig = plots.arithmetic(patch, patch, patch * patch)
+    width = 700  # the three grids share about this much of the lab's column
+    for trace, axis in zip(fig.data, ("xaxis", "xaxis2", "xaxis3")):
+        domain = fig.layout[axis].domain
+        cell = width * (domain[1] - domain[0]) / k
+        size = trace.textfont.size
+        longest = max(len(_formatted(trace.texttemplate, v)) for v in np.ravel(trace.z))
+        assert longest * 0.6 * size <= cell, (k, trace.texttemplate, longest, cell)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 5])
+def test_grid_titles_have_room_above_their_row(rows):
+    """Issue 20.15: titles of a row (the most confident mistakes, filters' dreams) ran into
+    the row above."""
+    fig = plots.heatmap_grid(np.zeros((rows * 10, 8, 8)), ["5 as 3 (99%)"] * rows * 10)
+    height = fig.layout.height
+    tops = sorted({fig.layout[f"yaxis{'' if i == 0 else i + 1}"].domain for i in
+                   range(0, rows * 10, 10)}, key=lambda d: -d[1])
+    for above, below in zip(tops, tops[1:]):
+        assert (above[0] - below[1]) * height >= 24  # a 12-px title and its margins
+
+
+def test_architectures_map_keeps_every_name_inside_its_axes():
+    summaries = {"LeNet-5": {"total_params": 61_706, "macs": 416_520},
+                 "VGG16": {"total_params": 138_357_544, "macs": 15_470_264_320},
+                 "tiny": {"total_params": 100, "macs": 0}}
+    fig = plots.architectures_map(summaries)
+    lo, hi = fig.layout.xaxis.range
+    ylo, yhi = fig.layout.yaxis.range
+    for s in summaries.values():
+        assert lo + 0.4 <= np.log10(s["total_params"]) <= hi - 0.4
+        assert ylo + 0.4 <= np.log10(max(s["macs"], 1)) <= yhi - 0.4
+
+
+def test_the_plotly_tool_bar_stands_aside_of_chart_titles():
+    for fig in (plots.heatmap_grid(np.zeros((2, 4, 4)), ["a", "b"]),
+                plots.weight_histogram(np.zeros(5)), plots.confusion(np.eye(10), list("0123456789"))):
+        assert fig.layout.modebar.orientation == "v"
