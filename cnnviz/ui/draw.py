@@ -1,7 +1,8 @@
 """The Draw page's canvas, with Undo, Redo and Clear as buttons of the page.
 
 The canvas component's own tool bar shows only while a pointer is over it (never on a phone),
-and its edit mode moves strokes instead of drawing them. The page's buttons replace it: they
+and its edit mode moves strokes instead of drawing them. The page's buttons replace it (and it
+is hidden, see `_TOOL_BAR_HIDDEN`): they
 give the canvas a new drawing to start from (the strokes so far, less or more one), which the
 component draws and sends back as pixels, as after a stroke; until those arrive, the canvas
 counts as empty. The strokes are kept outside the widget, which Streamlit forgets when its page
@@ -32,6 +33,29 @@ def kept(key: str) -> Strokes:
     if f"{key}_strokes" not in st.session_state:
         st.session_state[f"{key}_strokes"] = Strokes()
     return st.session_state[f"{key}_strokes"]
+
+
+# streamlit-drawable-canvas 0.13 has no option to hide its tool bar and draws it inside its
+# shadow root, where the page's CSS cannot reach. This component's script, run in the page (a
+# v2 component has no iframe), adds one style rule to each component's shadow root: the canvas
+# stays in drawing mode, with the page's buttons as its only controls.
+_TOOL_BAR_HIDDEN = st.components.v2.component("cnnviz.canvas_tool_bar_hidden", html="", js="""
+export default function () {
+  if (window.cnnvizToolBarHidden) return;
+  window.cnnvizToolBarHidden = true;
+  const hide = () => document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')
+    .forEach((host) => {
+      const root = host.shadowRoot;
+      if (!root || root.querySelector("style[data-cnnviz]")) return;
+      const style = document.createElement("style");
+      style.dataset.cnnviz = "";
+      style.textContent = ".dc-toolbar { display: none !important; }";
+      root.appendChild(style);
+    });
+  hide();
+  new MutationObserver(hide).observe(document.body, { childList: true, subtree: true });
+}
+""")
 
 
 def canvas(key: str, stroke_width: int):
@@ -101,3 +125,4 @@ def _buttons(key: str, s: Strokes) -> None:
                   args=(key,), disabled=not s.undone)
         st.button("Clear", key=f"{key}_clear", icon=":material/delete:", on_click=_clear,
                   args=(key,), disabled=not s.objects)
+        _TOOL_BAR_HIDDEN(key=f"{key}_tool_bar_hidden")  # in the row: no line of its own
