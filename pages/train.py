@@ -15,7 +15,10 @@ st.caption("Pick a dataset and a model (or build your own), press Train, and wat
 
 run = st.session_state.get("train_run")
 busy = run is not None and run.running
-setup, watch = st.columns([1, 1.5], gap="large")
+# a layer stack being edited gets the page's width: its table has eight columns to show
+editing = st.session_state.get("train_preset") == panels.CUSTOM and not busy
+setup, watch = (st.container(), st.container()) if editing else \
+    st.columns([1, 1.5], gap="large")
 with setup:
     config = panels.train_setup("train", disabled=busy)
     if busy:

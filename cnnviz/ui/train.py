@@ -135,9 +135,10 @@ def _warn_if_too_few_steps(config) -> None:
 def _stack_editor(key: str, disabled: bool) -> list[dict]:
     import pandas as pd
 
-    st.caption("Edit the layers in order (add rows at the bottom, delete with the row "
-               "checkbox; renumber `order` to move one). A Flatten and the 10-way softmax "
-               "are added at the end.")
+    st.caption("Edit the layers in order: click a cell and type to replace its value (or "
+               "double-click to change it), add rows at the bottom, delete with the row "
+               "checkbox, renumber `order` to move one. A Flatten and the 10-way softmax are "
+               "added at the end.")
     start = st.session_state.get(f"{key}_stack_start", layer_stack.DEFAULT_STACK)  # rows to edit
     rows = pd.DataFrame([{"order": i + 1, **row} for i, row in enumerate(start)])
     cc = st.column_config

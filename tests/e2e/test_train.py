@@ -77,3 +77,34 @@ def test_train_watch_progress_change_twice_then_stop(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 2400})
     wait_for_app(page)
     screenshot(page, "train-done")
+
+
+def test_a_layer_stack_is_edited_by_typing_into_a_cell(page, app_url):
+    """Issue 20.14: all eight columns in view, and typing into a selected cell replaces its
+    value (no double-click and select-all)."""
+    page.goto(f"{app_url}/train")
+    wait_for_app(page)
+    page.locator(".st-key-train_preset").click()
+    page.get_by_role("option", name="custom (edit the layers)").click()
+    wait_for_app(page)
+    grid = page.locator(".st-key-train_stack")
+    page.wait_for_timeout(1000)  # the grid lays out its columns
+    box = grid.bounding_box()
+    headers = page.locator('.st-key-train_stack [role="columnheader"]').all_inner_texts()
+    assert headers == ["order", "layer", "units", "size", "stride", "padding", "activation",
+                       "rate"]
+    params = page.locator('[data-testid="stMetric"]').filter(has_text="Parameters")
+    assert params.locator('[data-testid="stMetricValue"]').inner_text() == "61,706"
+    page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)  # row 1's order cell
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # its units: conv1's 6 filters
+    page.keyboard.type("12", delay=150)  # as a person types: the editor opens on the "1"
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    # conv1 5×5×1×12 + 12 and conv2 5×5×12×16 + 16 replace 156 and 2,416 parameters
+    want = f"{61_706 - 156 - 2_416 + 5 * 5 * 12 + 12 + 5 * 5 * 12 * 16 + 16:,}"
+    page.wait_for_function(
+        "(want) => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+        ".some((e) => e.textContent.trim() === want)", arg=want, timeout=30_000)
+    assert_no_exception(page)
+    screenshot(page, "train-custom")
