@@ -153,3 +153,12 @@ def test_inside_page_sanity_check_curves_are_the_cascades_correlations():
                                     "…conv1"]
     assert f"Gradient {check.correlation['Gradient'][-1]:+.2f}" in " ".join(
         c.value for c in at.caption)
+
+
+def test_inside_page_shows_each_filters_favourite_test_images():
+    at = page("inside")
+    at.selectbox(key="inside_dream_target").set_value("each filter of conv1").run()
+    at.button(key="inside_dream_run").click().run()
+    assert not at.exception and not at.error
+    assert any(m.value == "**Test images each filter likes best**" for m in at.markdown)
+    assert "highest summed response for the same filter" in " ".join(c.value for c in at.caption)
