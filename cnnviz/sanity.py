@@ -67,15 +67,20 @@ class Randomiser:
                        if layer.trainable_weights][::-1]
         self._lock = threading.Lock()  # sessions share one copy: one cascade at a time
 
-    def run(self, image: np.ndarray, cls: int, seed: int = 0, samples: int = 32) -> SanityCheck:
-        """The cascade for one (H, W, C) image and class; the copy ends as trained."""
+    def run(self, image: np.ndarray, cls: int, seed: int = 0, samples: int = 32,
+            gradcam_layer: str | None = None) -> SanityCheck:
+        """The cascade for one (H, W, C) image and class (Grad-CAM at `gradcam_layer`, by
+        default the last conv layer); the copy ends as trained."""
+        def maps_now():
+            return self._maps(image, cls, samples, gradcam_layer)
+
         with self._lock:
             try:
-                steps, maps = ["trained"], self._maps(image, cls, samples)
+                steps, maps = ["trained"], maps_now()
                 for i, (path, layer) in enumerate(self.layers):
                     _reinitialise(layer, seed + i)
                     steps.append(path)
-                    for method, m in self._maps(image, cls, samples).items():
+                    for method, m in maps_now().items():
                         maps[method] += m
             finally:
                 self._restore()
@@ -83,12 +88,12 @@ class Randomiser:
                        for method, ms in maps.items()}
         return SanityCheck(tuple(steps), maps, correlation)
 
-    def _maps(self, image, cls, samples) -> dict[str, list[np.ndarray]]:
+    def _maps(self, image, cls, samples, gradcam_layer) -> dict[str, list[np.ndarray]]:
         e = self.explainer
         out = {GRADIENT: [e.gradient(image, cls)],
                SMOOTHGRAD: [e.smoothgrad(image, cls, samples=samples)]}
         if e.conv_paths:
-            out[GRADCAM] = [e.gradcam(image, cls)]
+            out[GRADCAM] = [e.gradcam(image, cls, gradcam_layer)]
         return out
 
     def _restore(self) -> None:

@@ -100,4 +100,4 @@ with saliency_tab:
             st.caption("Gradient: how much each pixel would change the score. SmoothGrad: the "
                        "same, averaged over noisy copies. Grad-CAM: which regions of the "
                        "layer's maps support the class.")
-        sanity_panel(label, image, cls, "inside_sanity")
+        sanity_panel(label, image, cls, layer, "inside_sanity")

@@ -256,7 +256,7 @@ def _dense_unit(unit, image, probe, cut, key: str) -> None:  # noqa: ARG001
     st.plotly_chart(plots.contributions(c), key=f"{key}_contributions", width="stretch")
 
 
-def sanity_panel(label: str, image: np.ndarray, cls: int, key: str) -> None:
+def sanity_panel(label: str, image: np.ndarray, cls: int, layer: str | None, key: str) -> None:
     """Cascading randomisation (Adebayo et al. 2018): the maps as the layers are re-initialised
     from the output down, and how much each still agrees with the trained model's."""
     from cnnviz import context_plots, pictures
@@ -266,11 +266,12 @@ def sanity_panel(label: str, image: np.ndarray, cls: int, key: str) -> None:
     st.markdown("**Can these maps be trusted?** A map that explains the model must change when "
                 "the model's learned weights are replaced by random ones.")
     ref = choice.ref(label)
-    wanted = (ref, cls, image.tobytes())
+    wanted = (ref, cls, layer, image.tobytes())
     if st.button("Randomise the layers one by one", key=f"{key}_run", icon=":material/shuffle:"):
         try:
             with st.spinner("Re-initialising each layer and explaining again…"):
-                st.session_state[f"{key}_result"] = (wanted, randomiser(ref).run(image, cls))
+                st.session_state[f"{key}_result"] = (wanted, randomiser(ref).run(
+                    image, cls, gradcam_layer=layer))
         except ExplainError as err:
             st.error(f"No sanity check for this model: {err}.")
             return

@@ -105,3 +105,10 @@ def test_every_usable_kind_runs_the_cascade(tmp_path, kind):
     assert (sanity.GRADCAM in check.maps) == (kind not in model_kinds.NO_CONV)
     for maps in check.maps.values():
         assert len(maps) == len(check.steps) and all(m.shape == (28, 28) for m in maps)
+
+
+def test_grad_cam_of_the_chosen_layer(lenet):
+    image = data.load_sample("mnist").x_test[2]
+    check = sanity.Randomiser(lenet).run(image, 1, gradcam_layer="conv1")
+    np.testing.assert_allclose(check.maps[sanity.GRADCAM][0],
+                               explain.Explainer(lenet).gradcam(image, 1, "conv1"), atol=1e-5)
