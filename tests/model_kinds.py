@@ -117,6 +117,20 @@ REFUSED = {"two_inputs": (two_inputs, "2 inputs"), "two_outputs": (two_outputs, 
 NO_CONV = {"mlp"}
 
 
+def keras_input(model, images):
+    """What Keras is given, built independently of the app: 28×28 images (one or a batch)
+    centred in the model's input size on zeros, grey repeated into its channels."""
+    import numpy as np
+
+    images = np.asarray(images, np.float32)
+    batch = images if images.ndim == 4 else images[None]
+    h, w, c = (28 if d is None else d for d in model.input_shape[1:])
+    top, left = (h - 28) // 2, (w - 28) // 2
+    x = np.zeros((len(batch), h, w, c), np.float32)
+    x[:, top:top + 28, left:left + 28] = batch
+    return x
+
+
 def save(kind: str, folder: Path) -> Path:
     builder = USABLE[kind] if kind in USABLE else REFUSED[kind][0]
     path = Path(folder) / f"{kind}.keras"

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import data, models, preprocess
 from cnnviz.ui.draw import Strokes
 from tests import model_kinds
+from tests.model_kinds import keras_input
 from tests.app.test_model_kinds import page_with_model, texts
 from tests.conftest import ROOT, requires_data
 
@@ -100,10 +101,7 @@ def test_every_usable_kind_maps_the_drawing(saved, kind):
     assert not at.exception and not at.error, texts(at.error)
     model = keras.models.load_model(saved[kind])
     x = preprocess.preprocess(a_drawn_seven()).model_input
-    h, w, c = (28 if d is None else d for d in model.input_shape[1:])
-    batch = np.zeros((1, h, w, c), np.float32)
-    batch[0, (h - 28) // 2:(h - 28) // 2 + 28, (w - 28) // 2:(w - 28) // 2 + 28] = x
-    out = model(batch).numpy()[0]
+    out = model(keras_input(model, x)).numpy()[0]
     shown = {m.label: m.value for m in at.metric}
     assert shown["The network says"] == str(int(np.argmax(out)))
     assert trace(chart(at), "your drawing")

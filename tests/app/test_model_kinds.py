@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import preprocess
 from cnnviz.ui.choice import Uploads
 from tests import model_kinds
+from tests.model_kinds import keras_input
 from tests.conftest import ROOT
 
 
@@ -46,11 +47,7 @@ def test_draw_page_predicts_as_keras_for_every_usable_kind(saved, kind):
     image = data.load("mnist").x_test[at.session_state["draw_mnist_index"], ..., 0]
     x = preprocess.preprocess(image).model_input
     model = keras.models.load_model(saved[kind])
-    h, w, c = (28 if d is None else d for d in model.input_shape[1:])
-    batch = np.zeros((1, h, w, c), np.float32)
-    top, left = (h - 28) // 2, (w - 28) // 2
-    batch[0, top:top + 28, left:left + 28] = x
-    out = model(batch, training=False).numpy()[0]
+    out = model(keras_input(model, x), training=False).numpy()[0]
     probs = keras.ops.softmax(out).numpy() if kind == "logits" else out
     shown = {m.label: m.value for m in at.metric}
     assert shown["Prediction"] == str(int(np.argmax(probs)))

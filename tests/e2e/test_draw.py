@@ -128,6 +128,13 @@ def test_undo_redo_and_clear_are_buttons_of_the_page(page, app_url):
     assert_no_exception(page)
 
 
+def tool_bar_display(page) -> list[str]:
+    """The CSS display of every canvas component's own tool bar (inside its shadow root)."""
+    return page.evaluate("""() => [...document.querySelectorAll('*')]
+        .filter((el) => el.shadowRoot && el.shadowRoot.querySelector('.dc-toolbar'))
+        .map((el) => getComputedStyle(el.shadowRoot.querySelector('.dc-toolbar')).display)""")
+
+
 def test_the_canvas_components_own_tool_bar_is_hidden_even_on_hover(page, app_url):
     """Its edit toggle made a stroke move the drawing (issue 20.6): the page's buttons replace
     it, and the canvas stays in drawing mode."""
@@ -136,18 +143,12 @@ def test_the_canvas_components_own_tool_bar_is_hidden_even_on_hover(page, app_ur
     box = page.locator("canvas.upper-canvas").bounding_box()
     page.mouse.move(box["x"] + box["width"] - 10, box["y"] + 10)  # where the tool bar shows
     page.wait_for_timeout(400)  # its fade-in
-    shown = page.evaluate("""() => [...document.querySelectorAll('*')]
-        .filter((el) => el.shadowRoot && el.shadowRoot.querySelector('.dc-toolbar'))
-        .map((el) => getComputedStyle(el.shadowRoot.querySelector('.dc-toolbar')).display)""")
-    assert shown == ["none"]
+    assert tool_bar_display(page) == ["none"]
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Embedding map", exact=True).click()
     wait_for_app(page)
     page.locator("canvas.upper-canvas").wait_for()
     page.wait_for_timeout(400)
-    shown = page.evaluate("""() => [...document.querySelectorAll('*')]
-        .filter((el) => el.shadowRoot && el.shadowRoot.querySelector('.dc-toolbar'))
-        .map((el) => getComputedStyle(el.shadowRoot.querySelector('.dc-toolbar')).display)""")
-    assert shown == ["none"]  # and on the other page with a canvas
+    assert tool_bar_display(page) == ["none"]  # and on the other page with a canvas
 
 
 def test_on_a_phone_the_answer_is_just_under_the_canvas(browser, app_url):

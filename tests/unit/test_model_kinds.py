@@ -7,6 +7,7 @@ import pytest
 
 from cnnviz import dreams, explain, introspect, models
 from tests import model_kinds
+from tests.model_kinds import keras_input
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +19,6 @@ def saved(tmp_path_factory):
 
 def digit():
     return np.random.default_rng(1).random((28, 28, 1), dtype=np.float32)
-
-
-def keras_input(model, image):
-    """What Keras is given, built independently of the app: padded centred, grey repeated."""
-    h, w, c = (28 if d is None else d for d in model.input_shape[1:])
-    top, left = (h - 28) // 2, (w - 28) // 2
-    x = np.zeros((1, h, w, c), np.float32)
-    x[0, top:top + 28, left:left + 28] = image
-    return x
 
 
 @pytest.mark.parametrize("kind", model_kinds.USABLE)
