@@ -36,3 +36,20 @@ def test_a_stroke_puts_the_drawing_on_the_map(browser, app_url, size):
         screenshot(page, "map" if size[0] > 1000 else "phone-map-drawing")
     finally:
         context.close()
+
+
+def test_the_draw_pages_drawing_is_on_the_map(page, app_url):
+    from tests.e2e.test_draw import prediction, zero
+
+    page.goto(app_url)
+    wait_for_app(page)
+    draw(page, zero)
+    wait_for_app(page)
+    assert prediction(page) == "0"
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Embedding map", exact=True).click()
+    wait_for_app(page)
+    assert answer(page) == "0"  # the same drawing, without a stroke here
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot .legendtext')]"
+        ".some(e => e.textContent === 'your drawing')", timeout=30_000)
+    assert_no_exception(page)
