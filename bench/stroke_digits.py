@@ -42,9 +42,9 @@ class Writers:
     mix: float  # allograph preference: 0 uniform, >0 favours the later (rarer-looking) ones
 
 
-DEV = Writers("dev", 1000, 20, (-0.25, 0.45), (0.45, 1.0), (0.45, 0.9), (10, 26), (0.0, 0.03),
+DEV = Writers("dev", 1000, 50, (-0.25, 0.45), (0.45, 1.0), (0.45, 0.9), (10, 26), (0.0, 0.03),
               (0.0, 0.1), (-0.05, 0.08), 8, 0.0)
-HELD_OUT = Writers("held-out", 5000, 20, (-0.35, 0.6), (0.3, 1.15), (0.35, 0.95), (8, 30),
+HELD_OUT = Writers("held-out", 5000, 50, (-0.35, 0.6), (0.3, 1.15), (0.35, 0.95), (8, 30),
                    (0.0, 0.05), (0.0, 0.15), (-0.1, 0.15), 12, 1.0)
 
 
@@ -170,7 +170,7 @@ def render(paths, pen: float, dark_on_light: bool) -> np.ndarray:
     return 255 - img if dark_on_light else img
 
 
-def stroke_set(writers: Writers = DEV, per_class: int = 10):
+def stroke_set(writers: Writers = DEV, per_class: int = 4):
     """(images, labels, writer ids, allograph names): per_class of each digit per writer."""
     images, labels, who, names = [], [], [], []
     for w in range(writers.writers):
@@ -207,6 +207,15 @@ def classes(per: list[float]) -> str:
     return " ".join(f"{d}:{a:.0%}" for d, a in enumerate(per))
 
 
+def mnist_accuracy(model_path: str | None = None) -> float:
+    """The model's accuracy on MNIST's 10,000 test digits, as `cnnviz evaluate` computes it."""
+    from cnnviz import models, training
+
+    acc = training.evaluate(models.load(model_path or str(models.SHIPPED_MODEL)), "mnist")["accuracy"]
+    print(f"MNIST test accuracy: {acc:.2%}")
+    return acc
+
+
 def main_accuracy() -> dict:
     """Both writer sets for the benchmark table: {"dev": score, "held-out": score}."""
     out = {}
@@ -217,11 +226,33 @@ def main_accuracy() -> dict:
     return out
 
 
+def write_card(card_path: str) -> None:
+    """Add the shipped model's stand-in figures to its model card (after `cnnviz train
+    --export` wrote it): both writer sets, per class, and the re-drawn MNIST digits."""
+    from bench import drawn_digits
+    from cnnviz import files
+
+    card = files.read_json(card_path)
+    strokes = main_accuracy()
+    card["stand_ins"] = {
+        **{f"stroke_digits_{k.replace('-', '_')}": {"accuracy": round(v["accuracy"], 4),
+                                                    "n": v["n"],
+                                                    "per_class": [round(a, 4) for a in v["per_class"]]}
+           for k, v in strokes.items()},
+        "redrawn_mnist": {"accuracy": round(drawn_digits.main_accuracy(), 4), "n": 2000},
+        "command": "python -m bench.stroke_digits --card cnnviz/assets/lenet5.json",
+    }
+    files.write_json(card_path, card)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=None, help="a .keras file (default: the shipped model)")
     p.add_argument("--set", choices=["dev", "held-out", "both"], default="dev")
+    p.add_argument("--card", help="instead: add the shipped model's figures to this model card")
     args = p.parse_args()
+    if args.card:
+        return write_card(args.card)
     for w in {"dev": [DEV], "held-out": [HELD_OUT], "both": [DEV, HELD_OUT]}[args.set]:
         t = time.perf_counter()
         s = score(w, args.model)
