@@ -1,4 +1,5 @@
-"""The elastic distortion against scipy.ndimage, an independent implementation."""
+"""The augmentation's resampling and affine map against scipy.ndimage, an independent
+implementation."""
 
 import numpy as np
 import pytest
@@ -21,33 +22,10 @@ def test_warp_equals_scipy_map_coordinates_on_the_same_field():
         np.testing.assert_allclose(out[i, ..., 0], ref, atol=1e-5)
 
 
-def test_smooth_equals_scipy_gaussian_filter():
-    field = np.random.default_rng(1).uniform(-1, 1, (2, 28, 28)).astype(np.float32)
-    out = augmentation.smooth(field, 4.0).numpy()
-    for i in range(2):
-        ref = ndimage.gaussian_filter(field[i], 4.0, mode="constant", cval=0.0)
-        np.testing.assert_allclose(out[i], ref, atol=1e-5)
-
-
 def test_zero_displacement_is_the_identity():
     x = np.random.default_rng(2).random((1, 28, 28, 1)).astype(np.float32)
     zero = np.zeros((1, 28, 28), np.float32)
     np.testing.assert_allclose(augmentation.warp(x, zero, zero).numpy(), x, atol=1e-6)
-
-
-def test_elastic_moves_ink_by_about_simards_scale():
-    """alpha up to 34, sigma 4: displacements of the order of a pixel or two, not more."""
-    import tensorflow as tf
-
-    x = np.zeros((16, 28, 28, 1), np.float32)
-    x[:, 6:22, 12:16] = 1.0
-    gen = tf.random.Generator.from_seed(0)
-    out = augmentation.distort(x, gen, geometry=augmentation.NO_GEOMETRY).numpy()
-    assert out.shape == x.shape
-    moved = np.abs(out - x).sum(axis=(1, 2, 3)) / x.sum(axis=(1, 2, 3))
-    assert 0.02 < np.median(moved) < 1.0
-    com = np.array([ndimage.center_of_mass(o[..., 0]) for o in out])
-    assert np.abs(com - ndimage.center_of_mass(x[0, ..., 0])).max() < 4
 
 
 class Highest:
@@ -64,7 +42,7 @@ class Highest:
                                augmentation.Geometry(30.0, 0.0, 0.0, 0.0)])
 def test_affine_part_equals_scipy_affine_transform(g):
     x = np.random.default_rng(3).random((1, 28, 28, 1)).astype(np.float32)
-    out = augmentation.distort(x, Highest(), alpha=0.0, geometry=g).numpy()[0, ..., 0]
+    out = augmentation.distort(x, Highest(), geometry=g).numpy()[0, ..., 0]
     a, s = np.radians(g.rotation), 1 + g.zoom
     # source (row, col) = M @ (output - centre) + centre + shift
     m = np.array([[np.cos(a) * s, -np.sin(a) * s], [np.sin(a) * s + g.shear, np.cos(a) * s]])
