@@ -186,7 +186,7 @@ def stroke_set(writers: Writers = DEV, per_class: int = 4):
     return np.stack(images), np.array(labels), np.array(who), np.array(names)
 
 
-def per_class(labels, preds) -> list[float]:
+def class_accuracy(labels, preds) -> list[float]:
     return [float((preds[labels == d] == d).mean()) for d in range(10)]
 
 
@@ -199,7 +199,7 @@ def score(writers: Writers, model_path: str | None = None) -> dict:
     acc, preds = accuracy(model_path or str(models.SHIPPED_MODEL), images, labels)
     by_allograph = {n: float((preds[names == n] == labels[names == n]).mean())
                     for n in sorted(set(names))}
-    return {"accuracy": acc, "n": len(labels), "per_class": per_class(labels, preds),
+    return {"accuracy": acc, "n": len(labels), "per_class": class_accuracy(labels, preds),
             "by_allograph": by_allograph}
 
 
