@@ -188,7 +188,7 @@ BUILDERS = {
 ARCHITECTURES = {"alexnet": alexnet, "vgg16": vgg16}  # for the gallery and `summary` only
 
 # The recipe that reached >=99% here for LeNet-5; see the model card of the shipped model.
-LENET5_ADAM = Recipe("adam", 2e-3, 30, 128, 0.0, True, True,
+LENET5_ADAM = Recipe("adam", 2e-3, 45, 128, 0.0, True, True,
                      "Adam, cosine decay, augmentation for drawn digits (the shipped model)")
 
 # The Train page's starting recipe: with 6,000 images, tens of steps a second to watch and

@@ -3,7 +3,8 @@
 MNIST was made by scaling each digit to fit a 20x20 box (keeping its aspect ratio, with
 anti-aliasing) and placing it in 28x28 so that its centre of mass is at the centre. A drawing
 only looks like MNIST to the model after the same steps, so canvas pixels, uploads and the CLI
-all go through `preprocess`.
+all go through `preprocess`. Before the fit, the ink's slant is removed (`slant.upright`):
+pens on a canvas lean further, either way, than MNIST's writers did.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
+
+from cnnviz import slant
 
 SIZE, BOX = 28, 20
 MAX_SIDE = 1024  # larger images are reduced first: the result is 28x28 anyway
@@ -252,7 +255,8 @@ def preprocess(image) -> Result:
         return Result("too_small", "That is too small to read: draw the digit larger, "
                       "filling most of the box.", inverted, stages)
     stages["cropped"] = crop
-    stages["box"] = fit_box(crop)
+    stages["upright"] = slant.upright(crop)
+    stages["box"] = fit_box(stages["upright"])
     stages["input"] = centre_by_mass(stages["box"])
     return Result("ok", "", inverted, stages)
 
@@ -260,6 +264,7 @@ def preprocess(image) -> Result:
 STAGE_TITLES = {
     "raw": "Raw, shrunk to 28×28",
     "cropped": "Cropped to the ink",
+    "upright": "Slant removed",
     "box": "Fit into 20×20",
     "input": "Centred by mass: model input",
 }

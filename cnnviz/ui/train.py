@@ -111,7 +111,7 @@ def _settings(key: str, disabled: bool) -> dict:
         subset = b.number_input("Training images (0 = all)", 0, 60000, step=500,
                                 key=f"{key}_subset", disabled=disabled)
         augment = a.toggle("Augmentation", key=f"{key}_augment", disabled=disabled,
-                           help="Random shifts, rotations, zoom and stroke width.")
+                           help="Random shifts, rotations, zoom, slant and stroke width.")
         seed = b.number_input("Random seed", 0, 2**31 - 1, 0, key=f"{key}_seed", disabled=disabled)
     return dict(optimizer=optimizer, learning_rate=float(lr), epochs=int(epochs),
                 batch_size=int(batch), validation_split=float(val), subset=int(subset) or None,

@@ -230,3 +230,19 @@ def test_area_resize_is_the_mean_of_the_covered_area(shape, size):
     got = preprocess.area_resize(a, size[1], size[0])
     assert got.shape == size and got.dtype == np.float32
     np.testing.assert_allclose(got, block_mean_reference(a, *size), atol=1e-5)
+
+
+def test_a_leaning_stroke_is_stood_upright_before_the_fit():
+    """A bar leaning 30° fills the 20-px box's height as a bar about as wide as the pen,
+    not a diagonal across the box; its slant, from scipy's moments, is about 0."""
+    img = np.zeros((280, 280), np.uint8)
+    for y in range(40, 240):
+        x = int(140 + 0.58 * (140 - y))  # top to the right
+        img[y, x - 10:x + 10] = 255
+    result = preprocess.preprocess(img)
+    x = result.stages["input"]
+    cols = np.flatnonzero(x.max(axis=0) > 0.5)
+    assert cols.size <= 5
+    ys, xs = np.nonzero(x > 0.5)
+    assert abs(np.cov(ys, xs)[0, 1] / np.var(ys)) < 0.05
+    assert result.stages["cropped"].shape[1] > 2 * result.stages["upright"].shape[1]
