@@ -79,7 +79,8 @@ def stages(result, probs: np.ndarray) -> None:
     st.markdown(
         "As MNIST was made: the ink is " + ("inverted (it was dark on light), "
                                             if result.inverted else "") +
-        "cropped to its bounding box, scaled to fit 20×20 keeping its shape, then placed in "
+        "cropped to its bounding box, straightened (its slant sheared away: pens lean more "
+        "than MNIST's writers did), scaled to fit 20×20 keeping its shape, then placed in "
         "28×28 so that its centre of mass is at the centre. Each stage is drawn with its true "
         "shape.")
     st.image(pictures.png(pictures.stages(result.stages, preprocess.STAGE_TITLES)))
