@@ -30,6 +30,9 @@ PAGES = (
     PageEntry("pages/inside.py", "Inside", ":material/visibility:",
               "what a trained network has learned: filters, feature maps, the inputs each class "
               "or filter likes best (activation maximization), and saliency maps and Grad-CAM."),
+    PageEntry("pages/robustness.py", "Robustness lab", ":material/shield:",
+              "shift, rotate, scale, thicken, blur, add noise to or hide part of a digit and "
+              "watch the prediction; compare two models' test accuracy as a corruption grows."),
     PageEntry("pages/gallery.py", "Architectures", ":material/account_tree:",
               "LeNet-5, the seeds' CNNs, AlexNet and VGG16 layer by layer: output shapes, "
               "parameters, FLOPs and activation memory."),
