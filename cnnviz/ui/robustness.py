@@ -45,13 +45,13 @@ def prediction(probe, image: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
     probs = probe.probabilities(corrupted[..., None])
     before = probe.probabilities(image[..., None])
     digit, was = int(np.argmax(probs)), int(np.argmax(before))
-    c1, c2 = st.columns(2)
-    c1.metric("Prediction", digit)
-    c2.metric("Confidence", f"{probs[digit]:.1%}")
+    with st.container(horizontal=True):  # side by side on a phone too
+        st.metric("Prediction", digit)
+        st.metric("Confidence", f"{probs[digit]:.1%}")
     st.caption(f"Uncorrupted: {was} at {before[was]:.1%}." +
                (" The corruption changed the answer." if digit != was else ""))
     st.image(pictures.png(pictures.stages({"input": image, "corrupted": corrupted},
-                                          {"input": "Input", "corrupted": "Corrupted"}, 168)))
+                                          {"input": "Input", "corrupted": "Corrupted"}, 140)))
     st.image(pictures.png(pictures.probability_bars(probs, DIGITS)), width=520)
     if probe.applies_softmax:
         st.caption("This model outputs scores (logits); the page applies a softmax to show "
@@ -104,12 +104,14 @@ def curves_panel(label: str, probe, key: str) -> None:
             for name in labels}
     store = resources.curves()
     if any(store.get(k) is None for k in keys.values()):
-        if not st.button("Compute the curves", key=f"{key}_run", type="primary",
-                         icon=":material/show_chart:"):
+        ask = st.empty()  # the button goes once the curves are there
+        if not ask.button("Compute the curves", key=f"{key}_run", type="primary",
+                          icon=":material/show_chart:"):
             st.info(f"Press to classify {len(y):,} test images at each of "
                     f"{len(corruption.curve)} strengths for each model (a few seconds).",
                     icon=":material/show_chart:")
             return
+        ask.empty()
         _compute(labels, probe, keys, corruption, x, y)
     shown = {name: store.get(k) for name, k in keys.items() if store.get(k) is not None}
     if shown:
