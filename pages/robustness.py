@@ -3,7 +3,7 @@ import streamlit as st
 from cnnviz import corruptions
 from cnnviz.ui import choice, shell
 from cnnviz.ui.inputs import model_input
-from cnnviz.ui.robustness import curves_panel, numbers, prediction, sliders
+from cnnviz.ui.robustness import curves_panel, headline, numbers, sliders, views
 
 shell.routed()
 st.title("Robustness lab")
@@ -21,10 +21,14 @@ image, caption = model_input("robust")
 def lab(image) -> None:
     left, right = st.columns([1.2, 1], gap="large")
     with right:
+        answer = st.container()  # above the sliders, filled once they are read
         strengths, seed = sliders("robust")
     corrupted = corruptions.apply_all(image, strengths, seed)
+    probs = probe.probabilities(corrupted[..., None])
+    with answer:
+        headline(probs, probe.probabilities(image[..., None]))
     with left:
-        probs = prediction(probe, image, corrupted)
+        views(probe, image, corrupted, probs)
     numbers(probs, corrupted, "robust")
 
 

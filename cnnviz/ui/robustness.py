@@ -40,23 +40,24 @@ def sliders(key: str) -> tuple[dict, int]:
     return {c: s for c, s in strengths.items() if s}, int(seed)
 
 
-def prediction(probe, image: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
-    """The prediction for the corrupted digit, with the uncorrupted one's for comparison."""
-    probs = probe.probabilities(corrupted[..., None])
-    before = probe.probabilities(image[..., None])
+def headline(probs: np.ndarray, before: np.ndarray) -> None:
+    """The prediction for the corrupted digit, and the uncorrupted one's for comparison."""
     digit, was = int(np.argmax(probs)), int(np.argmax(before))
     with st.container(horizontal=True):  # side by side on a phone too
         st.metric("Prediction", digit)
         st.metric("Confidence", f"{probs[digit]:.1%}")
     st.caption(f"Uncorrupted: {was} at {before[was]:.1%}." +
                (" The corruption changed the answer." if digit != was else ""))
+
+
+def views(probe, image: np.ndarray, corrupted: np.ndarray, probs: np.ndarray) -> None:
+    """The digit before and after, and the probabilities for the corrupted one."""
     st.image(pictures.png(pictures.stages({"input": image, "corrupted": corrupted},
-                                          {"input": "Input", "corrupted": "Corrupted"}, 140)))
+                                          {"input": "Input", "corrupted": "Corrupted"}, 168)))
     st.image(pictures.png(pictures.probability_bars(probs, DIGITS)), width=520)
     if probe.applies_softmax:
         st.caption("This model outputs scores (logits); the page applies a softmax to show "
                    "them as probabilities.")
-    return probs
 
 
 def numbers(probs: np.ndarray, corrupted: np.ndarray, key: str) -> None:
