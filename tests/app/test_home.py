@@ -20,7 +20,7 @@ def test_home_shows_the_guide_the_model_card_and_samples():
     assert metrics["Test accuracy"] == f"{card['test_accuracy']:.2%}"
     assert metrics["Parameters"] == f"{card['params']:,}"
     guide = " ".join(m.value for m in at.markdown)
-    assert len(shell.PAGE_GUIDE) == 7  # every page but About itself
+    assert len(shell.PAGE_GUIDE) == 8  # every page but About itself
     for page in shell.PAGE_GUIDE:
         assert f"**{page.title}**" in guide
 
