@@ -30,3 +30,13 @@ def test_epoch_points_sit_where_each_epoch_ended_even_a_stopped_one():
     fig = plots.training_curves(np.linspace(1, 0.5, 126), np.linspace(0, 1, 126), logs, [125, 126])
     assert list(fig.data[2].x) == [125, 126] and list(fig.data[2].y) == [1.0, 0.5]
     assert fig.data[0].x[-1] == 126  # the batch curve reaches the last batch
+
+
+def test_accuracy_curves_draw_one_line_per_model_with_its_points():
+    fig = plots.accuracy_curves({"shipped": ((-10, 0, 10), (0.9, 0.99, 0.95)),
+                                 "run": ((-10, 0, 10), (0.5, 0.98, 0.6))}, "Rotation (°)")
+    assert [t.name for t in fig.data] == ["shipped", "run"]
+    assert list(fig.data[1].x) == [-10, 0, 10] and list(fig.data[1].y) == [0.5, 0.98, 0.6]
+    assert fig.data[0].line.color != fig.data[1].line.color
+    assert fig.layout.xaxis.title.text == "Rotation (°)"
+    assert tuple(fig.layout.yaxis.range) == (0, 1.02)
