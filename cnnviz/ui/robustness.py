@@ -149,9 +149,10 @@ def _show(shown: dict, corruption: Corruption, ds, n: int, key: str) -> None:
                                            for name, c in shown.items()},
                                           f"{corruption.title} ({corruption.unit})"),
                     key=f"{key}_chart", width="stretch")
-    st.caption(f"Accuracy on the first {n:,} test images of {ds.info.title} with the "
-               f"{corruption.title.lower()} at each strength ({corruption.meaning}); at 0, "
-               "uncorrupted, it is the model's test accuracy on those images.")
+    st.caption(f"Accuracy on the first {n:,} test images of {ds.info.title}, each corrupted at "
+               f"every strength; {corruption.title.lower()} in {corruption.unit}: "
+               f"{corruption.meaning}. At 0 the images are untouched: the model's test accuracy "
+               "on them.")
     if st.toggle("Show the numbers", key=f"{key}_numbers"):
         first = next(iter(shown.values()))
         st.dataframe({f"strength ({corruption.unit})": list(first.strengths),
