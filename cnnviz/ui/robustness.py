@@ -100,9 +100,13 @@ def curves_panel(label: str, probe, key: str) -> None:
     ds = resources.dataset(dataset_name)
     dataset_notice(ds)
     x, y = robustness.test_images(ds, images)
-    labels = [label] + ([second] if second else [])
-    keys = {name: resources.CurveKey(choice.ref(name), corruption.key, dataset_name, len(y))
-            for name in labels}
+    keys = {}
+    for name in [label] + ([second] if second else []):
+        try:
+            keys[name] = resources.CurveKey(choice.ref(name), corruption.key, dataset_name,
+                                            len(y))
+        except OSError:  # a run folder deleted since the list was made
+            st.error(f"{name} cannot be tested: its model file is gone.")
     store = resources.curves()
     if any(store.get(k) is None for k in keys.values()):
         ask = st.empty()  # the button goes once the curves are there
@@ -113,20 +117,22 @@ def curves_panel(label: str, probe, key: str) -> None:
                     icon=":material/show_chart:")
             return
         ask.empty()
-        _compute(labels, probe, keys, corruption, x, y)
+        _compute(label, probe, keys, corruption, x, y)
     shown = {name: store.get(k) for name, k in keys.items() if store.get(k) is not None}
     if shown:
         _show(shown, corruption, ds, len(y), key)
 
 
-def _compute(labels, probe, keys, corruption, x, y) -> None:
+def _compute(label, probe, keys: dict, corruption, x, y) -> None:
+    """The missing curves of `keys` ({model label: CurveKey}), with one progress bar."""
     from cnnviz import models
 
     store, bar = resources.curves(), st.progress(0.0, text="Classifying…")
+    labels = list(keys)
     for i, name in enumerate(labels):
         if store.get(keys[name]) is not None:
             continue
-        found = probe if i == 0 else choice.load(name)
+        found = probe if name == label else choice.load(name)
         if found is None:  # said why
             continue
 
