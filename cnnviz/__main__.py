@@ -1,4 +1,4 @@
-"""Command line: python -m cnnviz {summary,train,evaluate,predict,dream,unit} ... (--json for machines).
+"""Command line: python -m cnnviz {summary,train,evaluate,predict,dream,unit,robustness} ... (--json for machines).
 
 Errors a user can fix (a bad argument, an unknown preset, a missing or broken model file, a
 wrong input shape, a diverging training) print one line on stderr and exit with code 2, bad
@@ -22,6 +22,8 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
 
 from cnnviz import data, models, runs, summary, training  # noqa: E402  (Keras loads lazily)
+from cnnviz.corruptions import Corruption  # noqa: E402
+from cnnviz.robustness import DEFAULT_IMAGES, GREY_DATASETS  # noqa: E402
 
 EXIT_USAGE = 2
 MAX_LEARNING_RATE = 10.0  # beyond this every optimizer here diverges at once
@@ -310,6 +312,35 @@ def cmd_unit(args) -> None:
     emit(args, unit_json(u), text)
 
 
+# --- robustness ------------------------------------------------------------------------------
+
+
+def cmd_robustness(args) -> None:
+    from cnnviz import robustness
+
+    corruption = Corruption.from_key(args.corruption)
+    for flag, value, least in (("--limit", args.limit, 1), ("--seed", args.seed, 0)):
+        if value < least:
+            raise UserError(f"{flag} must be at least {least} (got {value})")
+    try:
+        for s in args.strengths or ():
+            corruption.check(s)
+    except ValueError as err:
+        raise UserError(f"--strengths: {err}") from err
+    model = usable_classifier(args.model)
+    dataset = data.load(args.dataset)
+    if dataset.is_sample:
+        print(f"note: {dataset.message}", file=sys.stderr)
+    curve = robustness.curve(model, corruption, *robustness.test_images(dataset, args.limit),
+                             args.strengths, args.seed)
+    emit(args, {**curve.to_dict(), "model": Path(args.model).name, "dataset": args.dataset,
+                "dataset_is_sample": dataset.is_sample},
+         f"{Path(args.model).name} on {curve.images:,} {args.dataset} test images, "
+         f"{corruption.title.lower()} ({corruption.meaning}):\n"
+         + "\n".join(f"{s:>8g} {corruption.unit:<2}  accuracy {a:.4f}"
+                     for s, a in zip(curve.strengths, curve.accuracy)))
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -362,6 +393,16 @@ def parser() -> argparse.ArgumentParser:
     e = command("evaluate", cmd_evaluate, "test accuracy and loss of a .keras model")
     e.add_argument("model", help="a .keras file")
     e.add_argument("--dataset", required=True, choices=list(data.DATASETS))
+
+    r = command("robustness", cmd_robustness, "test accuracy as one corruption grows")
+    r.add_argument("--model", default=str(models.SHIPPED_MODEL), help="a .keras file")
+    r.add_argument("--corruption", required=True, choices=[c.key for c in Corruption])
+    r.add_argument("--strengths", type=float, nargs="+", metavar="S",
+                   help="strengths in the corruption's unit (default: its own list, with 0)")
+    r.add_argument("--limit", type=int, default=DEFAULT_IMAGES,
+                   help=f"the first N test images (default {DEFAULT_IMAGES:,})")
+    r.add_argument("--dataset", default="mnist", choices=list(GREY_DATASETS))
+    r.add_argument("--seed", type=int, default=0, help="for noise and the occluding patch")
     return p
 
 

@@ -211,6 +211,19 @@ def runs_overlay(histories: dict[str, dict]) -> go.Figure:
     return _layout(fig, height=320, legend=dict(orientation="h", y=-0.25))
 
 
+def accuracy_curves(curves: dict[str, tuple], x_title: str) -> go.Figure:
+    """Accuracy against a corruption's strength, one line per model ({name: (strengths,
+    accuracies)}); the uncorrupted images, at 0, marked."""
+    fig = go.Figure([go.Scatter(x=list(xs), y=list(ys), mode="lines+markers", name=name,
+                                line=dict(color=RUN_COLOURS[i % len(RUN_COLOURS)], width=2.5),
+                                hovertemplate="%{x:g}: %{y:.1%}")
+                     for i, (name, (xs, ys)) in enumerate(curves.items())])
+    fig.add_vline(x=0, line=dict(color="#b0b0b8", dash="dot"))
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, height=360, legend=dict(orientation="h", y=-0.25))
+
+
 def confusion(counts: np.ndarray, class_names) -> go.Figure:
     """Counts per (true, predicted) pair; colours scaled to the largest mistake, so the
     confusions stand out rather than the (saturated) diagonal."""

@@ -297,9 +297,9 @@ def _train_into(folder: Path, config: TrainConfig, on_start, on_batch, on_epoch,
     return RunResult(folder, history, test_acc, test_loss, reporter.stopped, seconds)
 
 
-def predict_arrays(model, x, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities for many images, in batches through one compiled call; a model
-    that outputs scores (logits) gets a softmax."""
+def predictor(model, batch_size: int = 1024):
+    """Images -> class probabilities, in batches through one compiled call traced once for
+    every array given; a model that outputs scores (logits) gets a softmax."""
     import tensorflow as tf
 
     from cnnviz import introspect
@@ -307,10 +307,17 @@ def predict_arrays(model, x, batch_size: int = 1024) -> np.ndarray:
     softmax = not introspect.ends_in_softmax(model)
     call = tf.function(lambda t: tf.nn.softmax(model(t, training=False)) if softmax
                        else model(t, training=False))
-    x = prepare(model, x)
-    return np.concatenate(
-        [call(tf.constant(x[i: i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
-    )
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        x = prepare(model, x)
+        return np.concatenate([call(tf.constant(x[i: i + batch_size])).numpy()
+                               for i in range(0, len(x), batch_size)])
+
+    return predict
+
+
+def predict_arrays(model, x, batch_size: int = 1024) -> np.ndarray:
+    return predictor(model, batch_size)(x)
 
 
 def evaluate_arrays(model, x, y, batch_size: int = 1024) -> tuple[float, float]:

@@ -1,8 +1,9 @@
-"""Which model the Draw and Inside pages use: the shipped LeNet-5, a run, or an upload.
+"""Which model the pages that use one (Draw, Inside, Embedding map, Robustness lab) use: the
+shipped LeNet-5, a run, an upload.
 
-One choice per session, shared by both pages (a run made "the model on the Draw and Inside
-pages" is the model there), kept outside the widgets' own state: Streamlit forgets a widget's
-value when its page is not shown.
+One choice per session, shared by these pages (a run chosen with "Use on every page" is the
+model on all of them), kept outside the widgets' own state: Streamlit forgets a widget's value
+when its page is not shown.
 """
 
 from __future__ import annotations

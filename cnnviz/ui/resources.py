@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +167,40 @@ def _randomiser(path: str, mtime: float):
     from cnnviz import sanity
 
     return sanity.Randomiser(_probe(path, mtime).model)
+
+
+@dataclass(frozen=True)
+class CurveKey:
+    """One accuracy curve: the model, the corruption (its key), the test set and its size."""
+
+    model: ModelRef
+    corruption: str
+    dataset: str
+    images: int
+
+
+class CurveStore:
+    """Accuracy curves computed on this server, shared by every session: a curve costs about
+    a second per 2,000 images, showing it again nothing. The oldest go beyond `limit`."""
+
+    def __init__(self, limit: int = 512):
+        self._curves: OrderedDict = OrderedDict()
+        self._limit, self._lock = limit, threading.Lock()
+
+    def get(self, key: CurveKey):
+        with self._lock:
+            return self._curves.get(key)
+
+    def put(self, key: CurveKey, curve) -> None:
+        with self._lock:
+            self._curves[key] = curve
+            while len(self._curves) > self._limit:
+                self._curves.popitem(last=False)
+
+
+@st.cache_resource
+def curves() -> CurveStore:
+    return CurveStore()
 
 
 _warm = threading.Event()

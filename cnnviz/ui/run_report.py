@@ -72,8 +72,9 @@ def _reason(err: Exception) -> str:
 
 
 def use_run_button(run_dir: str, key: str) -> None:
-    """Make a run the model chosen on the Draw and Inside pages."""
+    """Make a run the model chosen on every page that uses one."""
     label = choice.run_label(Path(run_dir).name)
-    if st.button("Use on the Draw and Inside pages", key=key, icon=":material/check_circle:"):
+    if st.button("Use on every page", key=key, icon=":material/check_circle:"):
         choice.choose(label)
-        st.toast(f"{label} is now the model on the Draw and Inside pages.")
+        st.toast(f"{label} is now the model on the Draw, Inside, Embedding map and "
+                 "Robustness lab pages.")

@@ -33,6 +33,9 @@ PAGES = (
     PageEntry("pages/map.py", "Embedding map", ":material/scatter_plot:",
               "where your drawing sits among thousands of test images as the network sees "
               "them (PCA of a layer's features), with its nearest test images."),
+    PageEntry("pages/robustness.py", "Robustness lab", ":material/shield:",
+              "shift, rotate, scale, thicken, blur, add noise to or hide part of a digit and "
+              "watch the prediction; compare two models' test accuracy as a corruption grows."),
     PageEntry("pages/gallery.py", "Architectures", ":material/account_tree:",
               "LeNet-5, the seeds' CNNs, AlexNet and VGG16 layer by layer: output shapes, "
               "parameters, FLOPs and activation memory."),

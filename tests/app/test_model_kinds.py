@@ -83,7 +83,40 @@ def test_inside_page_shows_what_applies_for_every_usable_kind(saved, kind):
     assert "Rank correlation with the trained map once every layer is random" in texts(at.caption)
 
 
-@pytest.mark.parametrize("page", ["draw", "inside"])
+@pytest.mark.parametrize("kind", model_kinds.USABLE)
+def test_robustness_lab_predicts_and_draws_curves_as_keras_for_every_usable_kind(saved, kind):
+    at = page_with_model("robustness", saved[kind], robust_shift=3, robust_numbers=True,
+                         robust_curve_corruption="Shift", robust_curve_images=500)
+    assert not at.exception and not at.error, texts(at.error)
+    from cnnviz import data
+
+    ds = data.load("mnist")
+    x = np.zeros((1, 28, 28, 1), np.float32)  # the first test image moved 3 px right, by hand
+    x[0, :, 3:] = data.load_sample("mnist").x_test[0, :, :25]
+    model = keras.models.load_model(saved[kind])
+    h, w, c = (28 if d is None else d for d in model.input_shape[1:])
+    top, left = (h - 28) // 2, (w - 28) // 2
+
+    def keras_probs(images):
+        batch = np.zeros((len(images), h, w, c), np.float32)
+        batch[:, top:top + 28, left:left + 28] = images
+        out = model(batch, training=False).numpy()
+        return keras.ops.softmax(out).numpy() if kind == "logits" else out
+
+    probs = keras_probs(x)[0]
+    assert {m.label: m.value for m in at.metric}["Prediction"] == str(int(np.argmax(probs)))
+    table = next(d.value for d in at.dataframe if "probability" in d.value.columns)
+    np.testing.assert_allclose(table["probability"], probs, atol=1e-6)
+    at.button(key="robust_curve_run").click().run()
+    at.toggle(key="robust_curve_numbers").set_value(True).run()
+    assert not at.exception and not at.error, texts(at.error)
+    curves = next(d.value for d in at.dataframe if "strength (px)" in d.value.columns)
+    at_zero = curves.loc[curves["strength (px)"] == 0, f"Upload {kind}.keras"].item()
+    want = (keras_probs(ds.x_test[:500]).argmax(1) == ds.y_test[:500]).mean()
+    assert at_zero == want
+
+
+@pytest.mark.parametrize("page", ["draw", "inside", "robustness"])
 @pytest.mark.parametrize("kind", model_kinds.REFUSED)
 def test_refused_kinds_get_one_sentence_on_every_page(saved, kind, page):
     at = page_with_model(page, saved[kind], draw_source="MNIST test digit")

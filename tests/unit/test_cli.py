@@ -267,7 +267,7 @@ def model_files(tmp_path):
     }
 
 
-@pytest.mark.parametrize("command", ["evaluate", "predict", "dream", "summary"])
+@pytest.mark.parametrize("command", ["evaluate", "predict", "dream", "summary", "robustness"])
 @pytest.mark.parametrize("case", ["a folder", "missing", "not a zip", "zip, not a model"])
 def test_a_bad_model_path_is_one_line_and_exit_2(tmp_path, capsys, command, case):
     name, message = model_files(tmp_path)[case]
@@ -275,7 +275,8 @@ def test_a_bad_model_path_is_one_line_and_exit_2(tmp_path, capsys, command, case
     argv = {"evaluate": ["evaluate", model, "--dataset", "mnist"],
             "predict": ["predict", "--model", model, str(tmp_path)],
             "dream": ["dream", "--model", model, "--out", str(tmp_path / "d"), "--steps", "5"],
-            "summary": ["summary", model]}[command]
+            "summary": ["summary", model],
+            "robustness": ["robustness", "--model", model, "--corruption", "blur"]}[command]
     code, out, err = run_main(capsys, *argv)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith(message) and str(tmp_path) not in err.removeprefix("error: ")
@@ -310,3 +311,74 @@ def test_a_diverging_training_is_one_line_exit_2_and_leaves_no_run(tmp_path, cap
     assert err == ("error: the loss became NaN or infinite at batch 3; try a lower learning "
                    "rate than 10\n")
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+# --- robustness --------------------------------------------------------------------------------
+
+
+def test_robustness_json_has_the_curve_and_its_point_at_0_equals_evaluate(capsys):
+    """On all the test images, so that evaluate sees the same ones."""
+    code, out, err = run_main(capsys, "evaluate", str(models.SHIPPED_MODEL), "--dataset",
+                              "mnist", "--json")
+    assert code == 0, err
+    evaluated = json.loads(out)
+    code, out, err = run_main(capsys, "robustness", "--corruption", "noise", "--strengths", "0",
+                              "0.5", "--limit", "100000", "--json")
+    assert code == 0, err
+    curve = json.loads(out)
+    assert {"corruption", "strengths", "accuracy"} <= set(curve)
+    assert curve["corruption"] == "noise" and curve["strengths"] == [0, 0.5]
+    assert curve["images"] == evaluated["n"]
+    assert curve["accuracy"][0] == evaluated["accuracy"]
+    assert curve["accuracy"][1] < curve["accuracy"][0]
+
+
+def test_robustness_default_strengths_and_a_rotated_point_as_keras_sees_it(capsys):
+    """The point at 90° against scipy's rotation and a plain Keras call: no app code."""
+    import numpy as np
+    from scipy import ndimage
+
+    from cnnviz.corruptions import Corruption
+
+    code, out, err = run_main(capsys, "robustness", "--corruption", "rotate", "--limit", "300",
+                              "--json")
+    assert code == 0, err
+    curve = json.loads(out)
+    assert curve["strengths"] == list(Corruption.ROTATE.curve) and curve["images"] == 300
+    assert len(curve["accuracy"]) == len(curve["strengths"])
+    assert all(0 <= a <= 1 for a in curve["accuracy"])
+    ds = data.load("mnist")
+    x = np.stack([ndimage.rotate(a, 90, reshape=False, order=1, mode="grid-constant")
+                  for a in ds.x_test[:300, ..., 0]])
+    probs = models.load(models.SHIPPED_MODEL)(np.clip(x, 0, 1)[..., None], training=False)
+    want = float((np.asarray(probs).argmax(1) == ds.y_test[:300]).mean())
+    assert curve["accuracy"][curve["strengths"].index(90)] == want
+
+
+def test_robustness_text_names_the_corruption_and_one_line_per_strength(capsys):
+    code, out, err = run_main(capsys, "robustness", "--corruption", "stroke", "--limit", "50")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("lenet5.keras on 50 mnist test images, stroke width")
+    assert len(lines) == 1 + 6 and lines[3].split()[:2] == ["0", "px"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--corruption", "rotate", "--limit", "0"], "--limit must be at least 1 (got 0)"),
+    (["--corruption", "rotate", "--seed", "-2"], "--seed must be at least 0 (got -2)"),
+    (["--corruption", "rotate", "--strengths", "0", "181"],
+     "--strengths: rotate strength must be between -180 and 180 ° (got 181)"),
+    (["--corruption", "noise", "--strengths", "nan"],
+     "--strengths: noise strength must be between 0 and 1 σ (got nan)"),
+    (["--corruption", "stroke", "--strengths", "0.5"],
+     "--strengths: stroke strength counts whole pixels (got 0.5)"),
+])
+def test_bad_robustness_arguments_are_refused_before_any_work(capsys, no_long_work, args,
+                                                              message):
+    code, out, err = run_main(capsys, "robustness", *args)
+    assert (code, out, err) == (2, "", f"error: {message}\n")
+
+
+def test_an_unknown_corruption_is_an_argparse_error():
+    proc = cli("robustness", "--corruption", "twist", check_rc=2)
+    assert "invalid choice: 'twist'" in proc.stderr and "Traceback" not in proc.stderr

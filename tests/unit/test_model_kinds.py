@@ -118,12 +118,34 @@ def test_cli_predict_and_dream_take_every_usable_kind(saved, kind, digit_png, tm
     assert len(json.loads(out)["classes"]) == 10
 
 
+@pytest.mark.parametrize("kind", model_kinds.USABLE)
+def test_cli_robustness_classifies_every_usable_kind_as_keras(saved, kind, capsys):
+    import json
+
+    from cnnviz import data
+
+    code, out, err = run_cli(capsys, "robustness", "--model", saved[kind], "--corruption",
+                             "shift", "--strengths", 0, 4, "--limit", 64, "--json")
+    assert code == 0, err
+    curve = json.loads(out)
+    ds = data.load("mnist")
+    model = models.load(saved[kind])
+    for strength, accuracy in zip(curve["strengths"], curve["accuracy"]):
+        shifted = np.zeros((64, 28, 28, 1), np.float32)  # moved right, by hand
+        shifted[:, :, int(strength):] = ds.x_test[:64, :, :28 - int(strength)]
+        x = np.concatenate([keras_input(model, image) for image in shifted])
+        want = (model(x, training=False).numpy().argmax(1) == ds.y_test[:64]).mean()
+        assert accuracy == want
+
+
 @pytest.mark.parametrize("kind", model_kinds.REFUSED)
-@pytest.mark.parametrize("command", ["predict", "dream"])
+@pytest.mark.parametrize("command", ["predict", "dream", "robustness"])
 def test_cli_refuses_every_unusable_kind_in_one_line(saved, kind, command, digit_png, tmp_path,
                                                      capsys):
-    args = ["predict", "--model", saved[kind], digit_png] if command == "predict" else \
-        ["dream", "--model", saved[kind], "--out", tmp_path]
+    args = {"predict": ["predict", "--model", saved[kind], digit_png],
+            "dream": ["dream", "--model", saved[kind], "--out", tmp_path],
+            "robustness": ["robustness", "--model", saved[kind], "--corruption", "rotate"]
+            }[command]
     code, out, err = run_cli(capsys, *args)
     assert code == 2 and out == ""
     assert err.startswith(f"error: {kind}.keras cannot classify 28×28 digits: ")

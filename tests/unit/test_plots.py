@@ -86,3 +86,13 @@ def test_the_plotly_tool_bar_stands_aside_of_chart_titles():
     for fig in (plots.heatmap_grid(np.zeros((2, 4, 4)), ["a", "b"]),
                 plots.weight_histogram(np.zeros(5)), plots.confusion(np.eye(10), list("0123456789"))):
         assert fig.layout.modebar.orientation == "v"
+
+
+def test_accuracy_curves_draw_one_line_per_model_with_its_points():
+    fig = plots.accuracy_curves({"shipped": ((-10, 0, 10), (0.9, 0.99, 0.95)),
+                                 "run": ((-10, 0, 10), (0.5, 0.98, 0.6))}, "Rotation (°)")
+    assert [t.name for t in fig.data] == ["shipped", "run"]
+    assert list(fig.data[1].x) == [-10, 0, 10] and list(fig.data[1].y) == [0.5, 0.98, 0.6]
+    assert fig.data[0].line.color != fig.data[1].line.color
+    assert fig.layout.xaxis.title.text == "Rotation (°)"
+    assert tuple(fig.layout.yaxis.range) == (0, 1.02)

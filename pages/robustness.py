@@ -1,0 +1,46 @@
+import streamlit as st
+
+from cnnviz import corruptions
+from cnnviz.ui import choice, shell
+from cnnviz.ui.inputs import model_input
+from cnnviz.ui.robustness import curves_panel, headline, numbers, sliders, views
+
+shell.routed()
+st.title("Robustness lab")
+st.caption("Shift, turn, shrink, blur, smudge or hide part of a digit and watch the answer change; "
+           "then see how the accuracy on the test set falls as a corruption grows.")
+label = choice.picker("robust_model")
+probe = choice.load(label)
+if probe is None:
+    st.stop()
+image, caption = model_input("robust")
+
+
+# A slider reruns only this fragment: the curves below stay as they are.
+@st.fragment
+def lab(image) -> None:
+    left, right = st.columns([1.2, 1], gap="large")
+    with right:
+        answer = st.container()  # above the sliders, filled once they are read
+        strengths, seed = sliders("robust")
+    corrupted = corruptions.apply_all(image, strengths, seed)
+    probs = probe.probabilities(corrupted[..., None])
+    with answer:
+        headline(probs, probe.probabilities(image[..., None]))
+    with left:
+        views(probe, image, corrupted, probs)
+    numbers(probs, corrupted, "robust")
+
+
+if image is not None:
+    st.caption(f"Input: {caption}.")
+    lab(image[..., 0])
+
+st.subheader("Accuracy as a corruption grows")
+st.markdown(
+    "A network copes with what it saw while it learned. The shipped LeNet-5 was trained on "
+    "digits turned by up to ±12°, scaled by ±15 %, shifted by up to 10 % and drawn thicker or "
+    "thinner, so its accuracy holds over those ranges and falls beyond them; a run trained "
+    "without augmentation falls sooner. Blur, noise and occlusion were part of neither "
+    "training, and there augmentation gives no edge.")
+curves_panel(label, probe, "robust_curve")
