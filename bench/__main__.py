@@ -11,8 +11,8 @@ import platform
 from pathlib import Path
 
 from bench import (browser, conv_speed, draw_browser, draw_page, dream_speed, drawn_digits,
-                   five_sessions, map_speed, memory, predict_path, stroke_digits,
-                   trainer_overhead, unit_speed)
+                   five_sessions, map_speed, memory, predict_path, robustness_speed,
+                   stroke_digits, trainer_overhead, unit_speed)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -41,6 +41,13 @@ def rows() -> list[tuple[str, str, str, bool | None]]:
                 "(server, median)", f"{e['point_median_ms']:.1f} ms (p95 {e['point_p95_ms']:.1f}"
                 f" ms; bare model call {e['bare_median_ms']:.2f} ms)", "≤ 100 ms",
                 e["point_median_ms"] <= 100))
+    r = robustness_speed.main()
+    out.append(("Robustness lab: one slider change, all seven corruptions on (server, median)",
+                f"{r['slider']['median_ms']:.1f} ms (p95 {r['slider']['p95_ms']:.1f} ms; "
+                f"{r['slider_ratio']:.0f}× the bare model call)", "—", None))
+    out.append((f"Robustness lab: a rotation curve of {r['curve_images']:,} classified images",
+                f"{r['curve_s']:.2f} s ({r['curve_ratio']:.2f}× plain prediction of as many)",
+                "—", None))
     b = browser.main()
     out.append(("Cold start to first painted page vs bare one-page app",
                 f"{b['cold_ratio']:.2f}× ({b['cold_start_s']:.1f} vs {b['bare_cold_start_s']:.1f} s)",
