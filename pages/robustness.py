@@ -39,8 +39,8 @@ if image is not None:
 st.subheader("Accuracy as a corruption grows")
 st.markdown(
     "A network copes with what it saw while it learned. The shipped LeNet-5 was trained on "
-    "digits turned by up to ±12°, scaled by ±15 %, shifted by up to 10 % and drawn thicker or "
-    "thinner, so its accuracy holds over those ranges and falls beyond them; a run trained "
+    "digits turned by up to ±12°, scaled by ±15 %, slanted (sheared by up to ±0.3), shifted "
+    "by up to 10 % and drawn thicker or thinner, so its accuracy holds over those ranges and falls beyond them; a run trained "
     "without augmentation falls sooner. Blur, noise and occlusion were part of neither "
     "training, and there augmentation gives no edge.")
 curves_panel(label, probe, "robust_curve")
