@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.plots import RUN_COLOURS, _base
+from cnnviz.plots import RUN_COLOURS, base_layout
 
 # Tableau's ten colours: distinct for ten classes, and readable on white.
 CLASS_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -45,10 +45,11 @@ def embedding_map(points: np.ndarray, labels: np.ndarray, predictions: np.ndarra
                          hovertemplate="your drawing<extra></extra>"))
     axes = dict(zeroline=False, showticklabels=False, showgrid=True, gridcolor="#eee")
     # the legend at the right: below the plot it ran into the axis title on a narrow screen
-    layout = _base(520, legend=dict(x=1.01, y=1, itemsizing="constant"),
-                   xaxis=dict(title=f"first direction ({explained[0]:.0%} of the variance)", **axes),
-                   yaxis=dict(title=f"second direction ({explained[1]:.0%})", **axes),
-                   dragmode="pan", clickmode="event+select", hovermode="closest")
+    layout = base_layout(
+        520, legend=dict(x=1.01, y=1, itemsizing="constant"),
+        xaxis=dict(title=f"first direction ({explained[0]:.0%} of the variance)", **axes),
+        yaxis=dict(title=f"second direction ({explained[1]:.0%})", **axes),
+        dragmode="pan", clickmode="event+select", hovermode="closest")
     return go.Figure(dict(data=data, layout=layout))
 
 
@@ -64,5 +65,5 @@ def sanity_curves(steps, correlation: dict[str, list[float]]) -> go.Figure:
     fig.update_xaxes(title="re-initialised down to (cumulative, from the output)",
                      type="category")
     fig.update_yaxes(title="rank correlation with the trained map", range=[-1.05, 1.05])
-    fig.update_layout(**_base(330, legend=dict(orientation="h", y=1.12)))
+    fig.update_layout(**base_layout(330, legend=dict(orientation="h", y=1.12)))
     return fig

@@ -23,13 +23,14 @@ class Corruption(Enum):
     """key (CLI), title, unit, slider range and step, the curve's strengths, what it does."""
 
     STROKE = ("stroke", "Stroke width", "px", -2, 3, 1, (-2, -1, 0, 1, 2, 3),
-              "pixels of ink added around every stroke (negative: removed), with a round pen")
+              "pixels of ink added on each side of every stroke (+1: 2 px wider; negative: "
+              "removed), with a round pen")
     SCALE = ("scale", "Scale", "%", -60, 100, 5, tuple(range(-60, 101, 10)),
              "size change about the centre (−50: half the size, +100: twice)")
     ROTATE = ("rotate", "Rotation", "°", -180, 180, 5,
               (-180, -135, -90, -60, -45, -30, -20, -10, 0, 10, 20, 30, 45, 60, 90, 135, 180),
               "degrees counterclockwise about the centre (negative: clockwise)")
-    SHIFT = ("shift", "Shift", "px", -14, 14, 1, tuple(range(-12, 13, 2)),
+    SHIFT = ("shift", "Shift right", "px", -14, 14, 1, tuple(range(-12, 13, 2)),
              "pixels to the right (negative: to the left); what leaves the frame is lost")
     BLUR = ("blur", "Blur", "px", 0, 3, 0.25, (0, 0.5, 1, 1.5, 2, 2.5, 3),
             "standard deviation of a Gaussian blur, in pixels")

@@ -127,7 +127,6 @@ class Dreamer:
             probs = tf.nn.softmax(probs)
         return Dream(images, objective, np.asarray(probs), time.perf_counter() - start)
 
-
     def top_images(self, images: np.ndarray, k: int = 5, batch: int = 500) -> "TopImages":
         """The k images (n, H, W, C) in [0, 1] that raise each target's response most: the
         natural counterpart of the optimised ones (Borowski et al. 2021)."""

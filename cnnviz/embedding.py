@@ -19,8 +19,13 @@ from cnnviz import introspect
 # Exact PCA decomposes a features × features covariance; above this many features (a conv
 # layer's map) a randomised SVD finds the top two directions far faster.
 EXACT_LIMIT = 1024
-SKIPPED = ("Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "Activation",
-           "Softmax")
+# Images × features of one map: 20 M float32 values are 80 MB kept, and about twice that in
+# float64 while the PCA is fitted; a wide conv layer of 10,000 images would take gigabytes.
+MAX_VALUES = 20_000_000
+# Layers that only pass values on (noise and dropout are off at inference) or only reshape
+# them: their features are the previous layer's again.
+SKIPPED = ("Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "Flatten",
+           "Reshape")
 
 
 class EmbeddingError(ValueError):
@@ -46,7 +51,9 @@ def fit_pca(features: np.ndarray, dims: int = 2, seed: int = 0) -> Projection:
     mean = x.mean(0)
     centred = x - mean
     total = float((centred ** 2).sum())
-    if x.shape[1] <= EXACT_LIMIT:
+    if x.shape[1] < dims:  # one feature: the second direction is empty
+        centred = np.pad(centred, ((0, 0), (0, dims - x.shape[1])))
+    if centred.shape[1] <= EXACT_LIMIT:
         values, vectors = np.linalg.eigh(centred.T @ centred)
         order = np.argsort(values)[::-1][:dims]
         components, variances = vectors[:, order].T, values[order]
@@ -55,7 +62,7 @@ def fit_pca(features: np.ndarray, dims: int = 2, seed: int = 0) -> Projection:
     big = np.argmax(np.abs(components), axis=1)
     components *= np.sign(components[np.arange(dims), big])[:, None]
     explained = np.maximum(variances, 0) / total if total > 0 else np.zeros(dims)
-    return Projection(mean, components, explained)
+    return Projection(mean, components[:, :x.shape[1]], explained)
 
 
 def _randomised_top(centred: np.ndarray, dims: int, seed: int, oversample: int = 10,
@@ -71,16 +78,22 @@ def _randomised_top(centred: np.ndarray, dims: int, seed: int, oversample: int =
     return vt[:dims], s[:dims] ** 2
 
 
-def nearest(features: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def nearest(features: np.ndarray, query: np.ndarray, k: int,
+            norms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Indices and Euclidean distances of the k rows of `features` closest to `query`,
-    closest first."""
-    f = np.asarray(features, np.float64)
+    closest first. `norms`, the rows' squared lengths, saves recomputing them per query."""
     q = np.asarray(query, np.float64).reshape(-1)
-    squared = np.maximum((f ** 2).sum(1) - 2 * f @ q + q @ q, 0.0)
-    k = min(k, len(f))
+    if norms is None:
+        norms = squared_norms(features)
+    squared = np.maximum(norms - 2 * (features @ q.astype(features.dtype)) + q @ q, 0.0)
+    k = min(k, len(features))
     idx = np.argpartition(squared, k - 1)[:k]
     idx = idx[np.argsort(squared[idx], kind="stable")]
     return idx, np.sqrt(squared[idx])
+
+
+def squared_norms(features: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", features, features, dtype=np.float64)
 
 
 def feature_layers(model) -> list[str]:
@@ -92,6 +105,9 @@ def feature_layers(model) -> list[str]:
     if not weighted:
         raise EmbeddingError("the model has no layer with weights, so it has no features "
                              "of its own to map")
+    if weighted[-1] == 0:
+        raise EmbeddingError("its classifier is its first layer: it reads the pixels "
+                             "themselves, so there are no features of its own to map")
     return [path for path, _ in layers[:weighted[-1]]]
 
 
@@ -101,6 +117,7 @@ class Embedding:
 
     layer: str
     features: np.ndarray  # (n, d) float32
+    norms: np.ndarray  # (n,) squared lengths of the features, for nearest()
     points: np.ndarray  # (n, 2)
     labels: np.ndarray  # (n,)
     predictions: np.ndarray  # (n,)
@@ -114,7 +131,6 @@ class Located:
     point: np.ndarray  # (2,)
     probabilities: np.ndarray  # (10,)
     neighbours: np.ndarray  # indices into the embedding's images, closest first
-    distances: np.ndarray
 
 
 class Mapper:
@@ -145,6 +161,7 @@ class Mapper:
             return probs, tf.reshape(feats, [tf.shape(x)[0], -1])
 
         self._call = call
+        self.size = int(call(tf.zeros((1, *self.input_shape)))[1].shape[-1])  # features
 
     def features(self, images: np.ndarray, batch: int = 500) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities (n, 10), features (n, d)) of images (n, H, W, C) in [0, 1]."""
@@ -157,14 +174,22 @@ class Mapper:
             feats.append(f.numpy())
         return np.concatenate(probs), np.concatenate(feats)
 
+    def max_images(self) -> int:
+        """The most images whose features fit MAX_VALUES at this layer."""
+        return MAX_VALUES // self.size
+
     def build(self, images: np.ndarray, labels: np.ndarray) -> Embedding:
+        if len(images) > self.max_images():
+            raise EmbeddingError(f"{len(images):,} images × {self.size:,} features of "
+                                 f"{self.layer} is more than the map holds; at most "
+                                 f"{self.max_images():,} images at this layer")
         probs, feats = self.features(images)
         projection = fit_pca(feats)
-        return Embedding(self.layer, feats, projection(feats), np.asarray(labels),
-                         probs.argmax(1), projection)
+        return Embedding(self.layer, feats, squared_norms(feats), projection(feats),
+                         np.asarray(labels), probs.argmax(1), projection)
 
     def locate(self, embedding: Embedding, image: np.ndarray, k: int = 8) -> Located:
         """Where one (H, W, C) image lands on the map, and its k nearest test images."""
         probs, feats = self.features(image[None])
-        idx, dist = nearest(embedding.features, feats[0], k)
-        return Located(embedding.projection(feats)[0], probs[0], idx, dist)
+        idx, _ = nearest(embedding.features, feats[0], k, embedding.norms)
+        return Located(embedding.projection(feats)[0], probs[0], idx)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cnnviz.pictures import (BACKGROUND, MUTED, _cell_for, _enlarge, _sheet, _stack, colour_bar,
-                             colourize, font, value_scale)
+from cnnviz.pictures import (BACKGROUND, MUTED, cell_for, colour_bar, colourize, enlarge, font,
+                             stack, tile_sheet, value_scale)
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,14 @@ def panels(items: list[Panel], height: int = 260) -> Image.Image:
     tiles = []
     for p in items:
         a = np.asarray(p.values, np.float64)
-        cell = _cell_for(*a.shape[:2], height)
+        cell = cell_for(*a.shape[:2], height)
         if a.ndim == 3:
             rgb = (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
         else:
             anchors, lo, hi = p.scale or value_scale(a)
             rgb = colourize(a, anchors, lo, hi)
             rgb[np.isnan(a)] = BACKGROUND
-        tile = _enlarge(rgb, cell)
+        tile = enlarge(rgb, cell)
         draw = ImageDraw.Draw(tile)
         if p.numbers and a.ndim == 2:
             _write_numbers(draw, a, cell, rgb)
@@ -54,7 +54,7 @@ def panels(items: list[Panel], height: int = 260) -> Image.Image:
                             (max(rows) + 1) * cell - 1], outline=colour, width=3)
         tiles.append(tile)
     titles = [f"{p.title} ({'x'.join(map(str, np.shape(p.values)))})" for p in items]
-    return _sheet(tiles, titles, len(tiles), gap=24)
+    return tile_sheet(tiles, titles, len(tiles), gap=24)
 
 
 def _write_numbers(draw, a: np.ndarray, cell: int, rgb: np.ndarray) -> None:
@@ -87,7 +87,7 @@ def conv_views(padded: np.ndarray, pads, kernel: np.ndarray, output: np.ndarray,
         Panel("Kernel", kernel, numbers=max(kernel.shape) <= 7),
         Panel("Output", output, (([cell[0]], [cell[1]], HIGHLIGHT),),
               numbers=max(output.shape) <= 12, scale=out_scale)])
-    return _stack(sheet, colour_bar(*out_scale))
+    return stack(sheet, colour_bar(*out_scale))
 
 
 def pool_views(x: np.ndarray, pooled: np.ndarray, window: dict,
@@ -105,4 +105,4 @@ def pool_views(x: np.ndarray, pooled: np.ndarray, window: dict,
     sheet = panels([Panel("Input", x, tuple(boxes), numbers=small, scale=scale),
                     Panel("Pooled", shown, (([cell[0]], [cell[1]], HIGHLIGHT),),
                           numbers=small or max(shown.shape) <= 12, scale=scale)])
-    return _stack(sheet, colour_bar(*scale))
+    return stack(sheet, colour_bar(*scale))

@@ -50,12 +50,12 @@ def value_scale(a: np.ndarray) -> tuple[list, float, float]:
     return GREY, 0.0, hi if hi > 0 else 1.0
 
 
-def _enlarge(rgb: np.ndarray, cell: int) -> Image.Image:
+def enlarge(rgb: np.ndarray, cell: int) -> Image.Image:
     return Image.fromarray(rgb).resize((rgb.shape[1] * cell, rgb.shape[0] * cell),
                                        Image.NEAREST)
 
 
-def _cell_for(h: int, w: int, target: int) -> int:
+def cell_for(h: int, w: int, target: int) -> int:
     """Whole screen pixels per map cell so that the longer side is about `target` pixels."""
     return max(1, round(target / max(h, w)))
 
@@ -71,8 +71,8 @@ def colour_bar(anchors, lo: float, hi: float, width: int = 220) -> Image.Image:
     return img
 
 
-def _sheet(tiles: list[Image.Image], titles: list[str], cols: int, gap: int = 10,
-           title_px: int = 18) -> Image.Image:
+def tile_sheet(tiles: list[Image.Image], titles: list[str], cols: int, gap: int = 10,
+                title_px: int = 18) -> Image.Image:
     """Tiles in rows of `cols`, each under its title, on a white background."""
     tw, th = max(t.width for t in tiles), max(t.height for t in tiles)
     rows = -(-len(tiles) // cols)
@@ -93,10 +93,10 @@ def feature_maps(fmap: np.ndarray, max_channels: int = 32, cols: int = 8,
     with the scale below."""
     channels = min(fmap.shape[-1], max_channels)
     anchors, lo, hi = value_scale(fmap[..., :channels])
-    cell = _cell_for(*fmap.shape[:2], tile_px)
-    tiles = [_enlarge(colourize(fmap[..., i], anchors, lo, hi), cell) for i in range(channels)]
-    sheet = _sheet(tiles, [f"#{i}" for i in range(channels)], min(cols, channels))
-    return _stack(sheet, colour_bar(anchors, lo, hi, min(220, sheet.width - 2)))
+    cell = cell_for(*fmap.shape[:2], tile_px)
+    tiles = [enlarge(colourize(fmap[..., i], anchors, lo, hi), cell) for i in range(channels)]
+    sheet = tile_sheet(tiles, [f"#{i}" for i in range(channels)], min(cols, channels))
+    return stack(sheet, colour_bar(anchors, lo, hi, min(220, sheet.width - 2)))
 
 
 def filters(kernel: np.ndarray, max_filters: int = 32, cols: int | None = 8,
@@ -106,20 +106,20 @@ def filters(kernel: np.ndarray, max_filters: int = 32, cols: int | None = 8,
     cols=None: a near-square grid, for a narrow column."""
     n = min(kernel.shape[-1], max_filters)
     cols = int(np.ceil(np.sqrt(n))) if cols is None else min(n, cols)
-    cell = _cell_for(*kernel.shape[:2], tile_px)
+    cell = cell_for(*kernel.shape[:2], tile_px)
     titles = [f"#{i}" for i in range(n)]
     if kernel.shape[2] == 3:
         lo, hi = float(kernel.min()), float(kernel.max())
         rgb = ((kernel[..., :n] - lo) / (hi - lo or 1) * 255).round().astype(np.uint8)
-        return _sheet([_enlarge(rgb[..., i], cell) for i in range(n)], titles, cols)
+        return tile_sheet([enlarge(rgb[..., i], cell) for i in range(n)], titles, cols)
     bound = float(np.abs(kernel[:, :, 0, :n]).max()) or 1.0
-    tiles = [_enlarge(colourize(kernel[:, :, 0, i], DIVERGING, -bound, bound), cell)
+    tiles = [enlarge(colourize(kernel[:, :, 0, i], DIVERGING, -bound, bound), cell)
              for i in range(n)]
-    sheet = _sheet(tiles, titles, cols)
-    return _stack(sheet, colour_bar(DIVERGING, -bound, bound, min(220, sheet.width - 2)))
+    sheet = tile_sheet(tiles, titles, cols)
+    return stack(sheet, colour_bar(DIVERGING, -bound, bound, min(220, sheet.width - 2)))
 
 
-def _stack(top: Image.Image, bottom: Image.Image, gap: int = 8) -> Image.Image:
+def stack(top: Image.Image, bottom: Image.Image, gap: int = 8) -> Image.Image:
     img = Image.new("RGB", (max(top.width, bottom.width), top.height + gap + bottom.height),
                     BACKGROUND)
     img.paste(top, (0, 0))
@@ -133,12 +133,12 @@ def stages(named: dict[str, np.ndarray], titles: dict[str, str], height: int = 1
     tiles, labels = [], []
     for name, a in named.items():
         cell = max(1, height // max(a.shape[:2]))
-        tiles.append(_enlarge(colourize(a, GREY, 0.0, 1.0), cell))
+        tiles.append(enlarge(colourize(a, GREY, 0.0, 1.0), cell))
         # the bundled font has no "×"
         labels.append(f"{titles[name]} ({a.shape[1]}x{a.shape[0]})".replace("×", "x"))
     width = max(max(t.width for t in tiles), max(font(13).getlength(s) for s in labels) + 8)
     boxed = [_pad_to(t, int(width), height) for t in tiles]
-    return _sheet(boxed, labels, len(boxed), gap=14)
+    return tile_sheet(boxed, labels, len(boxed), gap=14)
 
 
 def _pad_to(tile: Image.Image, width: int, height: int) -> Image.Image:
@@ -155,8 +155,8 @@ def overlays(image: np.ndarray, maps: dict[str, np.ndarray], tile_px: int = 168)
         heat = m / m.max() if m.max() > 0 else m
         alpha = np.clip(heat, 0, 1)[..., None] * 0.85
         tiles.append(grey * (1 - alpha) + colourize(heat, HEAT, 0.0, 1.0) * alpha)
-    cell = _cell_for(*image.shape[:2], tile_px)
-    return _sheet([_enlarge(t.round().astype(np.uint8), cell) for t in tiles],
+    cell = cell_for(*image.shape[:2], tile_px)
+    return tile_sheet([enlarge(t.round().astype(np.uint8), cell) for t in tiles],
                   ["Input", *maps], len(tiles))
 
 
@@ -165,13 +165,13 @@ def network(image: np.ndarray, outputs: dict[str, np.ndarray], max_maps: int = 8
     """The whole forward pass left to right: the input, each conv or pooling layer's maps as
     small tiles (the first `max_maps`), each dense layer's units as a column of cells (the
     first `max_units`), all on each layer's own scale, with its name and shape above."""
-    columns, titles = [_enlarge(colourize(image.reshape(image.shape[:2]), GREY, 0, 1),
+    columns, titles = [enlarge(colourize(image.reshape(image.shape[:2]), GREY, 0, 1),
                                 max(1, 2 * tile // max(image.shape[:2])))], ["input"]
     for path, out in outputs.items():
         anchors, lo, hi = value_scale(out)
         if out.ndim == 3:
             cell = max(1, round(tile / max(out.shape[:2])))
-            cells = [_enlarge(colourize(out[..., c], anchors, lo, hi), cell)
+            cells = [enlarge(colourize(out[..., c], anchors, lo, hi), cell)
                      for c in range(min(out.shape[-1], max_maps))]
         else:  # one cell per unit, as tall as the maps' column allows, 14 px wide
             strip = colourize(out[:max_units, None], anchors, lo, hi)
@@ -209,8 +209,8 @@ def with_box(image: np.ndarray, box: tuple[int, int, int, int], tile_px: int = 2
              colour=(255, 140, 0)) -> Image.Image:
     """A grey image enlarged, with the rectangle (top, left, bottom, right; inclusive) drawn
     around its pixels, e.g. the input pixels a unit looks at."""
-    cell = _cell_for(*image.shape[:2], tile_px)
-    img = _enlarge(colourize(np.asarray(image).reshape(image.shape[:2]), GREY, 0.0, 1.0), cell)
+    cell = cell_for(*image.shape[:2], tile_px)
+    img = enlarge(colourize(np.asarray(image).reshape(image.shape[:2]), GREY, 0.0, 1.0), cell)
     top, left, bottom, right = box
     ImageDraw.Draw(img).rectangle([left * cell, top * cell, (right + 1) * cell - 1,
                                    (bottom + 1) * cell - 1], outline=colour, width=2)
@@ -238,18 +238,18 @@ def probability_bars(probs: np.ndarray, labels, width: int = 520, height: int = 
 
 def image_sheet(images: np.ndarray, titles, cols: int, tile_px: int = 84) -> Image.Image:
     """Images (n, H, W, C) in [0, 1], grey or RGB, as tiles under their titles."""
-    cell = _cell_for(*images.shape[1:3], tile_px)
-    tiles = [_enlarge((np.clip(a, 0, 1) * 255).round().astype(np.uint8).squeeze(-1)
+    cell = cell_for(*images.shape[1:3], tile_px)
+    tiles = [enlarge((np.clip(a, 0, 1) * 255).round().astype(np.uint8).squeeze(-1)
                       if a.shape[-1] == 1 else (np.clip(a, 0, 1) * 255).round().astype(np.uint8),
                       cell) for a in images]
-    return _sheet(tiles, list(titles), min(cols, len(tiles)))
+    return tile_sheet(tiles, list(titles), min(cols, len(tiles)))
 
 
 def heat_rows(rows: dict[str, list[np.ndarray]], titles, tile_px: int = 84) -> Image.Image:
     """One row of maps per name, each map scaled to its own maximum (the shape of a saliency
     map is what is compared, not its size), the name at the left."""
     first = next(iter(rows.values()))[0]
-    cell = _cell_for(*first.shape[:2], tile_px)
+    cell = cell_for(*first.shape[:2], tile_px)
     label_w = max(int(font(13).getlength(name)) for name in rows) + 12
     tiles, labels = [], []
     for name, maps in rows.items():
@@ -260,9 +260,9 @@ def heat_rows(rows: dict[str, list[np.ndarray]], titles, tile_px: int = 84) -> I
         labels.append("")
         for m in maps:
             top = float(m.max())
-            tiles.append(_enlarge(colourize(m / top if top > 0 else m, HEAT, 0.0, 1.0), cell))
+            tiles.append(enlarge(colourize(m / top if top > 0 else m, HEAT, 0.0, 1.0), cell))
         labels += list(titles)
-    return _sheet(tiles, labels, len(titles) + 1, gap=6)
+    return tile_sheet(tiles, labels, len(titles) + 1, gap=6)
 
 
 def png(img: Image.Image) -> bytes:

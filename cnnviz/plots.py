@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
-def _base(height: int, **kw) -> dict:
+def base_layout(height: int, **kw) -> dict:
     # the tool bar stands at the right edge, where it does not cover the titles on hover
     return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                 paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
@@ -17,7 +17,7 @@ def _base(height: int, **kw) -> dict:
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    fig.update_layout(**_base(height, **kw))
+    fig.update_layout(**base_layout(height, **kw))
     return fig
 
 
@@ -48,7 +48,7 @@ def _grid(panels: list[list[dict]], titles, *, height: int, cols: int | None = N
         annotations.append(dict(text=title, x=lefts[c] + w[c] / 2, y=top, xref="paper",
                                 yref="paper", xanchor="center", yanchor="bottom",
                                 showarrow=False, font=dict(size=title_size)))
-    return go.Figure(dict(data=data, layout=_base(height, annotations=annotations, **axes,
+    return go.Figure(dict(data=data, layout=base_layout(height, annotations=annotations, **axes,
                                                   **layout)))
 
 

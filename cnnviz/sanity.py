@@ -6,6 +6,7 @@ input's edges, not what the network learned.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from cnnviz import introspect
 from cnnviz.explain import ExplainError, Explainer
 
 GRADIENT, SMOOTHGRAD, GRADCAM = "Gradient", "SmoothGrad", "Grad-CAM"
+log = logging.getLogger("cnnviz")
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -93,7 +95,10 @@ class Randomiser:
         out = {GRADIENT: [e.gradient(image, cls)],
                SMOOTHGRAD: [e.smoothgrad(image, cls, samples=samples)]}
         if e.conv_paths:
-            out[GRADCAM] = [e.gradcam(image, cls, gradcam_layer)]
+            try:
+                out[GRADCAM] = [e.gradcam(image, cls, gradcam_layer)]
+            except ExplainError:  # e.g. a branching graph: the other two still tell
+                log.info("sanity check without Grad-CAM", exc_info=True)
         return out
 
     def _restore(self) -> None:

@@ -4,7 +4,7 @@ import streamlit as st
 from cnnviz import explain, hints, pictures, preprocess
 from cnnviz.introspect import shape_text
 from cnnviz.ui import choice, inputs, resources, shell
-from cnnviz.ui.draw import canvas
+from cnnviz.ui.draw import brush, canvas
 from cnnviz.ui.widgets import explanation_maps, pick_one
 
 shell.routed()
@@ -19,8 +19,7 @@ def source_image():
     """The chosen input: (image or None, its true label or None)."""
     source = pick_one("Input", ["Draw", "Upload", "MNIST test digit"], "draw_source")
     if source == "Draw":
-        width = st.slider("Brush width", 8, 40, 18, key="draw_brush")
-        image = canvas("draw_canvas", width)
+        image = canvas("draw_canvas", brush("draw_brush"))
         return source, image, None
     if source == "Upload":
         return source, inputs.uploaded_digit("draw_upload"), None

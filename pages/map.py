@@ -3,7 +3,7 @@ import streamlit as st
 
 from cnnviz import context_plots, embedding, pictures, preprocess
 from cnnviz.ui import choice, inputs, resources, shell
-from cnnviz.ui.draw import canvas
+from cnnviz.ui.draw import brush, canvas
 
 shell.routed()
 st.title("Where your drawing sits")
@@ -25,14 +25,22 @@ a, b = st.columns(2)
 layer = a.selectbox("Features of layer", layers, index=len(layers) - 1, key="map_layer",
                     help="The last one before the classifier (the default) is what the "
                          "network's final decision reads.")
-n_test = len(resources.dataset(trained_on).y_test)
-sizes = [n for n in (1_000, 2_000, 5_000, 10_000) if n <= n_test] or [n_test]
-n = b.select_slider("Test images on the map", sizes, value=min(5_000, sizes[-1]), key="map_size")
 try:
     mapper = resources.mapper(ref, layer)
 except embedding.EmbeddingError as err:
     st.error(f"No map of {layer}: {err}.")
     st.stop()
+n_test = len(resources.dataset(trained_on).y_test)
+fits = min(n_test, mapper.max_images())  # a wide conv layer holds fewer images
+sizes = [n for n in (1_000, 2_000, 5_000, 10_000) if n < fits] + [fits]
+if len(sizes) == 1:
+    n = sizes[0]
+    b.caption(f"{n:,} test images on the map: "
+              + ("all there are." if n == n_test else f"as many as {mapper.size:,} features "
+                 "each allow."))
+else:
+    n = b.select_slider("Test images on the map", sizes, value=min(5_000, sizes[-1]),
+                        key="map_size", format_func="{:,}".format)
 emb = resources.embedding_map(ref, layer, trained_on, n)
 ds = resources.dataset(trained_on)
 names = ds.class_names
@@ -40,7 +48,9 @@ st.caption(f"{n:,} test images of {ds.info.title} by their {emb.features.shape[1
            f"{layer}, projected onto the two directions in which those features vary most "
            f"(PCA; together {emb.projection.explained.sum():.0%} of the variance). Colour is the "
            "label, a cross a test image the model gets wrong. Hover a point for its labels, "
-           "click it to see the image.")
+           "click it to see the image. The nearest test images are measured in all "
+           f"{emb.features.shape[1]:,} features, so a ringed point can sit away from the star: "
+           "the flat map leaves out the rest of the variance.")
 
 
 def neighbours(located) -> None:
@@ -69,7 +79,7 @@ def drawing_on_the_map() -> None:
     left, right = st.columns([1, 1.9], gap="large")
     with left:
         # the Draw page's canvas key: one drawing, whichever page it was drawn on
-        image = canvas("draw_canvas", st.session_state.get("draw_brush", 18))
+        image = canvas("draw_canvas", brush("map_brush"))
         result = preprocess.preprocess(image) if image is not None else None
         located = None
         if result is not None and result.ok:
@@ -79,11 +89,14 @@ def drawing_on_the_map() -> None:
             c1, c2 = st.columns(2)
             c1.metric("The network says", names[digit])
             c2.metric("Confidence", f"{located.probabilities[digit]:.1%}")
+            if probe.applies_softmax:
+                st.caption("This model outputs scores (logits); the page applies a softmax.")
             neighbours(located)
         elif result is not None and result.status == "too_small":
             st.warning(result.message, icon=":material/zoom_in:")
         else:
-            st.info("Draw a digit: a star marks where it lands.", icon=":material/draw:")
+            thing = "a digit" if trained_on == "mnist" else f"something from {ds.info.title}"
+            st.info(f"Draw {thing}: a star marks where it lands.", icon=":material/draw:")
     with right:
         fig = context_plots.embedding_map(
             emb.points, emb.labels, emb.predictions, names, emb.projection.explained,

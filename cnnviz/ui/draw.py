@@ -1,12 +1,12 @@
-"""The Draw page's canvas, with Undo, Redo and Clear as buttons of the page.
+"""The canvas of the Draw page and the Embedding map, with Undo, Redo and Clear as buttons.
 
 The canvas component's own tool bar shows only while a pointer is over it (never on a phone),
-and its edit mode moves strokes instead of drawing them. The page's buttons replace it (and it
-is hidden, see `_TOOL_BAR_HIDDEN`): they
-give the canvas a new drawing to start from (the strokes so far, less or more one), which the
-component draws and sends back as pixels, as after a stroke; until those arrive, the canvas
-counts as empty. The strokes are kept outside the widget, which Streamlit forgets when its page
-is not shown, so a drawing also survives a visit to another page.
+and its edit mode moves strokes instead of drawing them; it is hidden (`_TOOL_BAR_HIDDEN`) and
+the page's buttons replace it. Each button gives the canvas a new drawing to start from (the
+strokes so far, less or more one), which the component draws and sends back as pixels, as after
+a stroke; until those arrive, the canvas counts as empty. The strokes are kept outside the
+widget, which Streamlit forgets when its page is not shown, so a drawing also survives a visit
+to another page.
 """
 
 from __future__ import annotations
@@ -27,6 +27,17 @@ class Strokes:
     start: dict | None = None  # the drawing the canvas was last told to start from
     waiting_for: int | None = None  # strokes the canvas must send back after a button
     version: int = 0  # makes each new start a new value: the canvas redraws only on a change
+
+
+_BRUSH = "brush_width"
+
+
+def brush(key: str) -> int:
+    """A brush width slider; the width is kept outside the widget, so that the other page with
+    a canvas starts with it (Streamlit forgets a widget's value when its page is not shown)."""
+    width = st.slider("Brush width", 8, 40, st.session_state.get(_BRUSH, 18), key=key)
+    st.session_state[_BRUSH] = width
+    return width
 
 
 def kept(key: str) -> Strokes:

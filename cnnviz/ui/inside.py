@@ -90,20 +90,21 @@ def natural_images(label: str, layer: str | None, dream, k: int = 5) -> None:
     mean: people predict a unit best from both (Borowski et al. 2021)."""
     from cnnviz import pictures
 
-    name = choice.trained_on(label)
-    top = top_images(choice.ref(label), layer, name)
-    ds = dataset(name)
+    trained_on = choice.trained_on(label)
+    top = top_images(choice.ref(label), layer, trained_on)
+    ds = dataset(trained_on)
     kind = "class" if layer is None else "filter"
     tiles, titles = [], []
     for t in range(len(dream.images)):
         tiles += [dream.images[t], *ds.x_test[top.indices[t, :k]], top.means[t]]
-        name = ds.class_names[t][:9] if layer is None else f"#{t}"  # fits a 56-px tile
-        titles += [name, *[f"{v:.3g}" for v in top.responses[t, :k]], "mean"]
+        target = ds.class_names[t][:9] if layer is None else f"#{t}"  # fits a 56-px tile
+        titles += [target, *[f"{v:.3g}" for v in top.responses[t, :k]], "mean"]
     measure = "score (before the softmax)" if layer is None else "summed response"
     st.markdown(f"**Test images each {kind} likes best**")
     st.caption(f"Each row: the optimised image (titled with its {kind}), then the {k} of the "
                f"{len(ds.y_test):,} test images with the highest {measure} for the same {kind} "
-               "(the value above each), and their mean. Synthetic and natural images together tell more than either.")
+               "(the value above each), and their mean. Synthetic and natural images together "
+               "tell more than either.")
     st.image(pictures.png(pictures.image_sheet(np.asarray(_same_size(tiles)), titles, k + 2,
                                                tile_px=56)))
 

@@ -11,7 +11,6 @@ from cnnviz.corruptions import Corruption
 from cnnviz.ui import choice, resources
 from cnnviz.ui.widgets import dataset_notice
 
-DIGITS = [str(d) for d in range(10)]
 NO_SECOND = "No second model"
 IMAGE_COUNTS = (500, robustness.DEFAULT_IMAGES, 10_000)
 
@@ -40,31 +39,31 @@ def sliders(key: str) -> tuple[dict, int]:
     return {c: s for c, s in strengths.items() if s}, int(seed)
 
 
-def headline(probs: np.ndarray, before: np.ndarray) -> None:
+def headline(probs: np.ndarray, before: np.ndarray, names) -> None:
     """The prediction for the corrupted digit, and the uncorrupted one's for comparison."""
     digit, was = int(np.argmax(probs)), int(np.argmax(before))
     with st.container(horizontal=True):  # side by side on a phone too
-        st.metric("Prediction", digit)
+        st.metric("Prediction", names[digit])
         st.metric("Confidence", f"{probs[digit]:.1%}")
-    st.caption(f"Uncorrupted: {was} at {before[was]:.1%}." +
+    st.caption(f"Uncorrupted: {names[was]} at {before[was]:.1%}." +
                (" The corruption changed the answer." if digit != was else ""))
 
 
-def views(probe, image: np.ndarray, corrupted: np.ndarray, probs: np.ndarray) -> None:
+def views(probe, image: np.ndarray, corrupted: np.ndarray, probs: np.ndarray, names) -> None:
     """The digit before and after, and the probabilities for the corrupted one."""
     st.image(pictures.png(pictures.stages({"input": image, "corrupted": corrupted},
                                           {"input": "Input", "corrupted": "Corrupted"}, 168)))
-    st.image(pictures.png(pictures.probability_bars(probs, DIGITS)), width=520)
+    st.image(pictures.png(pictures.probability_bars(probs, [n[:7] for n in names])), width=520)
     if probe.applies_softmax:
         st.caption("This model outputs scores (logits); the page applies a softmax to show "
                    "them as probabilities.")
 
 
-def numbers(probs: np.ndarray, corrupted: np.ndarray, key: str) -> None:
+def numbers(probs: np.ndarray, corrupted: np.ndarray, names, key: str) -> None:
     if st.toggle("Show the numbers", key=f"{key}_numbers",
                  help="The probabilities and the 28×28 corrupted input, as tables."):
         a, b = st.columns([1, 3])
-        a.dataframe({"class": DIGITS, "probability": probs}, hide_index=True,
+        a.dataframe({"class": list(names), "probability": probs}, hide_index=True,
                     key=f"{key}_probs_table",
                     column_config={"probability": st.column_config.NumberColumn(format="%.4f")})
         b.dataframe(corrupted, key=f"{key}_input_table",
@@ -75,23 +74,26 @@ def numbers(probs: np.ndarray, corrupted: np.ndarray, key: str) -> None:
 # --- curves ------------------------------------------------------------------------------
 
 
-def curve_settings(label: str, key: str):
+def curve_settings(label: str, available: int, key: str):
     """(corruption, the second model's label or None, number of test images)."""
     titles = [c.title for c in Corruption]
-    others = [other for other in choice.labels() if other != label]
+    # only models that learned from the same dataset: their curves are on the same images
+    others = [other for other in choice.labels()
+              if other != label and choice.trained_on(other) == choice.trained_on(label)]
+    counts = [n for n in IMAGE_COUNTS if n < available] + [min(IMAGE_COUNTS[-1], available)]
     a, b, c = st.columns([1, 1.6, 0.8])
     title = a.selectbox("Corruption", titles, index=titles.index(Corruption.ROTATE.title),
                         key=f"{key}_corruption")
     second = b.selectbox("Compare with", [NO_SECOND, *others], index=1 if others else 0,
-                         key=f"{key}_compare")
-    images = c.selectbox("Test images", IMAGE_COUNTS, index=1, format_func="{:,}".format,
-                         key=f"{key}_images")
+                         key=f"{key}_compare",
+                         help="Models that learned from the same dataset as this one.")
+    images = c.selectbox("Test images", counts, index=min(1, len(counts) - 1),
+                         format_func="{:,}".format, key=f"{key}_images")
     return list(Corruption)[titles.index(title)], None if second == NO_SECOND else second, images
 
 
 def curves_panel(label: str, probe, key: str) -> None:
     """Accuracy against strength for the chosen corruption, computed on request and kept."""
-    corruption, second, images = curve_settings(label, key)
     dataset_name = choice.trained_on(label)
     if dataset_name not in robustness.GREY_DATASETS:
         st.info(f"{label} learned from colour images; the corruptions are made for 28×28 grey "
@@ -99,6 +101,7 @@ def curves_panel(label: str, probe, key: str) -> None:
         return
     ds = resources.dataset(dataset_name)
     dataset_notice(ds)
+    corruption, second, images = curve_settings(label, len(ds.y_test), key)
     x, y = robustness.test_images(ds, images)
     keys = {}
     for name in [label] + ([second] if second else []):
@@ -112,8 +115,10 @@ def curves_panel(label: str, probe, key: str) -> None:
         ask = st.empty()  # the button goes once the curves are there
         if not ask.button("Compute the curves", key=f"{key}_run", type="primary",
                           icon=":material/show_chart:"):
+            seconds = len(y) * len(corruption.curve) * len(keys) / 25_000  # bench.robustness_speed
             st.info(f"Press to classify {len(y):,} test images at each of "
-                    f"{len(corruption.curve)} strengths for each model (a few seconds).",
+                    f"{len(corruption.curve)} strengths for each model (about "
+                    f"{max(1, round(seconds))} s).",
                     icon=":material/show_chart:")
             return
         ask.empty()

@@ -114,3 +114,19 @@ def test_refused_kinds_get_one_sentence(saved, kind):
     message = texts(at.error)
     assert f"Upload {kind}.keras cannot classify 28×28 digits" in message
     assert model_kinds.REFUSED[kind][1] in message
+
+
+@requires_data
+def test_a_wide_layer_maps_only_as_many_images_as_its_features_allow(monkeypatch):
+    from cnnviz import embedding
+
+    monkeypatch.setattr(embedding, "MAX_VALUES", 3_456 * 800)  # conv1: 24×24×6 features
+    at = AppTest.from_file(str(ROOT / "pages/map.py"), default_timeout=180)
+    at.session_state["map_layer"] = "conv1"
+    at.run()
+    assert not at.exception and not at.error
+    assert "800 test images on the map: as many as 3,456 features each allow." in texts(
+        at.caption)
+    names = [t.get("name") for t in chart(at)["data"]]
+    assert sum(len(values(t["customdata"])) for t in chart(at)["data"] if t["name"] in
+               [str(d) for d in range(10)]) == 800, names

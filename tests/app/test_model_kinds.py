@@ -86,7 +86,7 @@ def test_inside_page_shows_what_applies_for_every_usable_kind(saved, kind):
 @pytest.mark.parametrize("kind", model_kinds.USABLE)
 def test_robustness_lab_predicts_and_draws_curves_as_keras_for_every_usable_kind(saved, kind):
     at = page_with_model("robustness", saved[kind], robust_shift=3, robust_numbers=True,
-                         robust_curve_corruption="Shift", robust_curve_images=500)
+                         robust_curve_corruption="Shift right", robust_curve_images=500)
     assert not at.exception and not at.error, texts(at.error)
     from cnnviz import data
 
@@ -94,13 +94,9 @@ def test_robustness_lab_predicts_and_draws_curves_as_keras_for_every_usable_kind
     x = np.zeros((1, 28, 28, 1), np.float32)  # the first test image moved 3 px right, by hand
     x[0, :, 3:] = data.load_sample("mnist").x_test[0, :, :25]
     model = keras.models.load_model(saved[kind])
-    h, w, c = (28 if d is None else d for d in model.input_shape[1:])
-    top, left = (h - 28) // 2, (w - 28) // 2
 
     def keras_probs(images):
-        batch = np.zeros((len(images), h, w, c), np.float32)
-        batch[:, top:top + 28, left:left + 28] = images
-        out = model(batch, training=False).numpy()
+        out = model(keras_input(model, images), training=False).numpy()
         return keras.ops.softmax(out).numpy() if kind == "logits" else out
 
     probs = keras_probs(x)[0]

@@ -117,3 +117,34 @@ def test_a_second_model_gets_its_own_curve(tmp_path):
     _, accuracy = training.evaluate_arrays(models.load(path), ds.x_test[:500], ds.y_test[:500])
     assert curves.loc[curves["strength (px)"] == 0, "Upload functional.keras"].item() == accuracy
     assert len(curves) == 8
+
+
+def test_a_fashion_mnist_run_speaks_its_classes_and_is_compared_only_with_its_kind(tmp_path,
+                                                                                    monkeypatch):
+    """A run trained on Fashion-MNIST: its answer is a garment, and the shipped digit model is
+    not offered for its curves (they would be on other images)."""
+    import json
+
+    from cnnviz import runs
+    from tests import model_kinds
+
+    monkeypatch.setattr(runs, "DEFAULT_RUNS_DIR", tmp_path)
+    for name, dataset in (("20260101-000000-fashion", "fashion_mnist"),
+                          ("20260101-000001-digits", "mnist")):
+        folder = tmp_path / name
+        folder.mkdir()
+        model_kinds.save("functional", tmp_path).rename(folder / "model.keras")
+        (folder / "config.json").write_text(json.dumps({"preset": "custom", "dataset": dataset}))
+        (folder / "history.json").write_text(json.dumps(
+            {"history": {"loss": [1.0]}, "test_accuracy": 0.5, "test_loss": 1.0,
+             "seconds": 1, "stopped_early": False, "dataset_is_sample": False}))
+    at = lab(chosen_model="Run 20260101-000000-fashion", robust_numbers=True)
+    assert not at.exception and not at.error
+    garments = data.info("fashion_mnist").class_names
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Prediction"] in garments
+    assert list(table(at, "probs")["class"]) == list(garments)
+    assert at.selectbox(key="robust_curve_compare").options == ["No second model"]
+    at = lab(chosen_model="Run 20260101-000001-digits")
+    assert at.selectbox(key="robust_curve_compare").options == ["No second model",
+                                                                "LeNet-5 (shipped)"]

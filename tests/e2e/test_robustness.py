@@ -58,7 +58,7 @@ def test_a_slider_changes_the_prediction_and_the_curves_compare_two_models(page,
     before, confidence = answer(page)
     assert (before, confidence) == ("0", "100.0%")  # the bundled sample's first test image: a 0
     # 14 px to the right, most of the 0 has left the frame
-    assert changed_prediction(page, "Shift (px)", "End", before) != before
+    assert changed_prediction(page, "Shift right (px)", "End", before) != before
     visible(page, "The corruption changed the answer.")
     assert_no_exception(page)
     page.get_by_role("button", name="Compute the curves").click()

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import embedding, models
+from cnnviz import embedding, introspect, models
 from tests import model_kinds
 from tests.model_kinds import keras_input
 
@@ -67,12 +67,23 @@ def saved(tmp_path_factory):
     return {kind: model_kinds.save(kind, folder) for kind in model_kinds.USABLE}
 
 
+# The last layer before the 10-way Dense that computes something (Flatten only reshapes);
+# Keras names the others' layers, so their type is checked.
+PENULTIMATE = {"functional": "conv2", "logits": "conv2", "padded32": "conv2", "odd29": "conv2",
+               "rgb": "conv2", "nested": "features/pool1"}
+PENULTIMATE_TYPE = {"sequential": "AveragePooling2D", "mlp": "Dense",
+                    "dynamic": "GlobalAveragePooling2D"}
+
+
 @pytest.mark.parametrize("kind", model_kinds.USABLE)
 def test_features_and_predictions_equal_keras(saved, kind):
     model = models.load(saved[kind])
     mapper = embedding.Mapper(model)
-    # the layer feeding the 10-way Dense (Keras names some of them: read the name)
-    assert mapper.layer == model.layers[-2].name
+    if kind in PENULTIMATE:
+        assert mapper.layer == PENULTIMATE[kind]
+    else:
+        types = {path: type(layer).__name__ for path, layer in introspect.layers_in_order(model)}
+        assert types[mapper.layer] == PENULTIMATE_TYPE[kind]
     images = np.random.default_rng(2).random((7, 28, 28, 1), dtype=np.float32)
     probs, feats = mapper.features(images, batch=3)
     x = keras_input(model, images)
@@ -89,9 +100,7 @@ def test_every_feature_layer_of_a_nested_model_equals_keras(saved):
     model = models.load(saved["nested"])
     images = np.random.default_rng(3).random((4, 28, 28, 1), dtype=np.float32)
     inner = model.get_layer("features")
-    flatten = model.layers[-2].name  # named by Keras
-    assert embedding.feature_layers(model) == ["features/conv1", "features/pool1", flatten]
-    assert embedding.Mapper(model).layer == flatten
+    assert embedding.feature_layers(model) == ["features/conv1", "features/pool1"]
     for path, layer in (("features/conv1", "conv1"), ("features/pool1", "pool1")):
         _, feats = embedding.Mapper(model, path).features(images)
         cut = keras.Model(inner.inputs, inner.get_layer(layer).output)
@@ -116,6 +125,29 @@ def test_map_and_located_drawing(saved):
     brute = np.linalg.norm(feats - f, axis=1)
     np.testing.assert_array_equal(located.neighbours, np.argsort(brute)[:6])
     np.testing.assert_allclose(located.point, (f - feats.mean(0)) @ want.T, rtol=1e-4, atol=1e-4)
+
+
+def test_a_classifier_reading_the_pixels_is_refused_in_a_sentence():
+    inp = keras.Input((28, 28, 1))
+    model = keras.Model(inp, keras.layers.Dense(10, activation="softmax")(
+        keras.layers.Flatten()(inp)))
+    with pytest.raises(embedding.EmbeddingError, match="reads the pixels themselves"):
+        embedding.Mapper(model)
+
+
+def test_one_feature_still_gives_a_map():
+    p = embedding.fit_pca(np.arange(10.0)[:, None])
+    np.testing.assert_allclose(p(np.arange(10.0)[:, None])[:, 0], np.arange(10.0) - 4.5)
+    np.testing.assert_array_equal(p(np.arange(10.0)[:, None])[:, 1], 0)
+    np.testing.assert_allclose(p.explained, [1, 0])
+
+
+def test_a_map_larger_than_its_budget_is_refused(saved, monkeypatch):
+    mapper = embedding.Mapper(models.load(saved["functional"]), "conv1")  # 26×26×4 features
+    monkeypatch.setattr(embedding, "MAX_VALUES", 100 * 26 * 26 * 4)
+    assert mapper.max_images() == 100
+    with pytest.raises(embedding.EmbeddingError, match="at most 100 images at this layer"):
+        mapper.build(np.zeros((101, 28, 28, 1), np.float32), np.zeros(101))
 
 
 def test_a_model_without_weights_is_refused_in_a_sentence():

@@ -34,12 +34,27 @@ def test_epoch_points_sit_where_each_epoch_ended_even_a_stopped_one():
 
 
 def _formatted(template: str, v: float) -> str:
-    """What Plotly's d3-format writes for the few templates the grids use."""
+    """What Plotly's d3-format writes for the few templates the grids use. ".3~g" is
+    JavaScript's toPrecision(3) with trailing zeros trimmed: fixed notation unless the exponent
+    is below -6 or at least the precision (4.4e-05 -> "0.000044", 1.94e-9 -> "1.94e-9")."""
     spec = template.removeprefix("%{z:").removesuffix("}")
-    if spec.endswith("~g"):  # d3's "~g": significant digits, trailing zeros trimmed
-        return f"{v:.{spec[1:-2]}g}"
-    return format(v, spec)
+    if not spec.endswith("~g"):
+        return format(v, spec)
+    p = int(spec[1:-2])
+    if v == 0:
+        return "0"
+    e = int(np.floor(np.log10(abs(float(f"{v:.{p - 1}e}")))))
+    if e < -6 or e >= p:
+        mantissa, exp = f"{v:.{p - 1}e}".split("e")
+        text = mantissa.rstrip("0").rstrip(".") + "e" + str(int(exp)).replace("+", "")
+        return text if int(exp) < 0 else text.replace("e", "e+")
+    fixed = f"{v:.{max(p - 1 - e, 0)}f}"
+    return fixed.rstrip("0").rstrip(".") if "." in fixed else fixed
 
+
+def test_formatted_follows_javascripts_to_precision():
+    assert [_formatted("%{z:.3~g}", v) for v in (4.4e-05, 1.94e-9, -0.000435, 1234.0, 0.5)] \
+        == ["0.000044", "1.94e-9", "-0.000435", "1.23e+3", "0.5"]
 
 
 @pytest.mark.parametrize("k", [3, 5, 7])

@@ -112,3 +112,24 @@ def test_grad_cam_of_the_chosen_layer(lenet):
     check = sanity.Randomiser(lenet).run(image, 1, gradcam_layer="conv1")
     np.testing.assert_allclose(check.maps[sanity.GRADCAM][0],
                                explain.Explainer(lenet).gradcam(image, 1, "conv1"), atol=1e-5)
+
+
+def test_reinitialised_weights_are_fresh_draws_from_the_layers_initialisers(lenet):
+    """Glorot uniform kernels within sqrt(6 / (fan_in + fan_out)), zero biases, and every
+    kernel changed; the trained ones come back afterwards."""
+    r = sanity.Randomiser(lenet)
+    for i, (path, layer) in enumerate(r.layers):
+        trained = layer.kernel.numpy().copy()
+        sanity._reinitialise(layer, i)
+        kernel = layer.kernel.numpy()
+        fan_in, fan_out = np.prod(kernel.shape[:-1]), kernel.shape[-1]
+        if kernel.ndim == 4:  # a conv kernel: the receptive field counts in both fans
+            fan_out = kernel.shape[-1] * np.prod(kernel.shape[:2])
+        bound = np.sqrt(6 / (fan_in + fan_out))
+        assert np.abs(kernel).max() <= bound + 1e-7, path
+        assert np.abs(kernel).max() > 0.8 * bound, path  # spread over the whole range
+        assert not np.allclose(kernel, trained), path
+        np.testing.assert_array_equal(layer.bias.numpy(), 0)
+    r._restore()
+    for a, b in zip(lenet.get_weights(), r.copy.get_weights()):
+        np.testing.assert_array_equal(a, b)
