@@ -51,20 +51,27 @@ def kept(key: str) -> Strokes:
 # v2 component has no iframe), adds one style rule to each component's shadow root: the canvas
 # stays in drawing mode, with the page's buttons as its only controls.
 _TOOL_BAR_HIDDEN = st.components.v2.component("cnnviz.canvas_tool_bar_hidden", html="", js="""
-export default function () {
-  if (window.cnnvizToolBarHidden) return;
-  window.cnnvizToolBarHidden = true;
-  const hide = () => document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')
-    .forEach((host) => {
+export default function ({ data }) {
+  // Runs when the page draws the canvas beside it; the canvas may attach its shadow root a
+  // moment later, so it looks again for up to two seconds. No observer stays behind: one that
+  // watched every change of the page cost the Draw page main-thread time on each stroke.
+  let tries = 0;
+  const hide = () => {
+    const hosts = document.querySelectorAll(
+      `.st-key-${data.canvas} [data-testid="stBidiComponentIsolated"]`);
+    let missing = hosts.length === 0;
+    hosts.forEach((host) => {
       const root = host.shadowRoot;
-      if (!root || root.querySelector("style[data-cnnviz]")) return;
+      if (!root || !root.querySelector(".dc-toolbar")) { missing = true; return; }
+      if (root.querySelector("style[data-cnnviz]")) return;
       const style = document.createElement("style");
       style.dataset.cnnviz = "";
       style.textContent = ".dc-toolbar { display: none !important; }";
       root.appendChild(style);
     });
+    if (missing && ++tries < 20) setTimeout(hide, 100);
+  };
   hide();
-  new MutationObserver(hide).observe(document.body, { childList: true, subtree: true });
 }
 """)
 
@@ -136,4 +143,5 @@ def _buttons(key: str, s: Strokes) -> None:
                   args=(key,), disabled=not s.undone)
         st.button("Clear", key=f"{key}_clear", icon=":material/delete:", on_click=_clear,
                   args=(key,), disabled=not s.objects)
-        _TOOL_BAR_HIDDEN(key=f"{key}_tool_bar_hidden")  # in the row: no line of its own
+        # in the row: no line of its own
+        _TOOL_BAR_HIDDEN(key=f"{key}_tool_bar_hidden", data={"canvas": key})
