@@ -48,13 +48,13 @@ def kept(key: str) -> Strokes:
 
 # streamlit-drawable-canvas 0.13 has no option to hide its tool bar and draws it inside its
 # shadow root, where the page's CSS cannot reach. This component's script, run in the page (a
-# v2 component has no iframe), adds one style rule to each component's shadow root: the canvas
-# stays in drawing mode, with the page's buttons as its only controls.
+# v2 component has no iframe), adds one style rule to its canvas's shadow root: the canvas stays
+# in drawing mode, with the page's buttons as its only controls.
 _TOOL_BAR_HIDDEN = st.components.v2.component("cnnviz.canvas_tool_bar_hidden", html="", js="""
 export default function ({ data }) {
   // Runs when the page draws the canvas beside it; the canvas may attach its shadow root a
-  // moment later, so it looks again for up to two seconds. No observer stays behind: one that
-  // watched every change of the page cost the Draw page main-thread time on each stroke.
+  // moment later, so it looks again for up to two seconds, then stops: nothing keeps watching
+  // the page.
   let tries = 0;
   const hide = () => {
     const hosts = document.querySelectorAll(
