@@ -130,10 +130,9 @@ class Dreamer:
     def top_images(self, images: np.ndarray, k: int = 5, batch: int = 500) -> "TopImages":
         """The k images (n, H, W, C) in [0, 1] that raise each target's response most: the
         natural counterpart of the optimised ones (Borowski et al. 2021)."""
-        from cnnviz.explain import as_batch
+        from cnnviz.explain import in_batches
 
-        found = np.concatenate([self._responses(as_batch(images[i:i + batch], self.input_shape))
-                                .numpy() for i in range(0, len(images), batch)])
+        found = in_batches(self._responses, images, self.input_shape, batch)
         k = min(k, len(images))
         order = np.argsort(-found, axis=0, kind="stable")[:k].T  # (targets, k), strongest first
         means = np.stack([images[idx].mean(0) for idx in order])

@@ -165,14 +165,9 @@ class Mapper:
 
     def features(self, images: np.ndarray, batch: int = 500) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities (n, 10), features (n, d)) of images (n, H, W, C) in [0, 1]."""
-        from cnnviz.explain import as_batch
+        from cnnviz.explain import in_batches
 
-        probs, feats = [], []
-        for i in range(0, len(images), batch):
-            p, f = self._call(as_batch(images[i:i + batch], self.input_shape))
-            probs.append(p.numpy())
-            feats.append(f.numpy())
-        return np.concatenate(probs), np.concatenate(feats)
+        return in_batches(self._call, images, self.input_shape, batch)
 
     def max_images(self) -> int:
         """The most images whose features fit MAX_VALUES at this layer."""

@@ -27,6 +27,15 @@ def as_input(image: np.ndarray, input_shape) -> np.ndarray:
     return as_batch(np.asarray(image)[None], input_shape)
 
 
+def in_batches(call, images: np.ndarray, input_shape, batch: int = 500):
+    """`call` (a traced function) over many images, `batch` at a time, each batch as the model
+    takes it; its output (or each of its outputs) concatenated as numpy."""
+    parts = [call(as_batch(images[i:i + batch], input_shape)) for i in range(0, len(images), batch)]
+    if isinstance(parts[0], (tuple, list)):
+        return tuple(np.concatenate([p[k].numpy() for p in parts]) for k in range(len(parts[0])))
+    return np.concatenate([p.numpy() for p in parts])
+
+
 class Probe:
     """Class probabilities and every conv/pooling feature map for one image, in one call.
 

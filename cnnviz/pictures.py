@@ -239,9 +239,8 @@ def probability_bars(probs: np.ndarray, labels, width: int = 520, height: int = 
 def image_sheet(images: np.ndarray, titles, cols: int, tile_px: int = 84) -> Image.Image:
     """Images (n, H, W, C) in [0, 1], grey or RGB, as tiles under their titles."""
     cell = cell_for(*images.shape[1:3], tile_px)
-    tiles = [enlarge((np.clip(a, 0, 1) * 255).round().astype(np.uint8).squeeze(-1)
-                      if a.shape[-1] == 1 else (np.clip(a, 0, 1) * 255).round().astype(np.uint8),
-                      cell) for a in images]
+    rgb = (np.clip(images, 0, 1) * 255).round().astype(np.uint8)
+    tiles = [enlarge(a[..., 0] if a.shape[-1] == 1 else a, cell) for a in rgb]
     return tile_sheet(tiles, list(titles), min(cols, len(tiles)))
 
 

@@ -89,14 +89,17 @@ def natural_images(label: str, layer: str | None, dream, k: int = 5) -> None:
     """Beside each optimised image, the test images that raise the same score most, and their
     mean: people predict a unit best from both (Borowski et al. 2021)."""
     from cnnviz import pictures
+    from cnnviz.explain import as_batch
 
     trained_on = choice.trained_on(label)
     top = top_images(choice.ref(label), layer, trained_on)
     ds = dataset(trained_on)
     kind = "class" if layer is None else "filter"
+    size = dream.images.shape[1:]  # test images as the model takes them, like its dreams
     tiles, titles = [], []
     for t in range(len(dream.images)):
-        tiles += [dream.images[t], *ds.x_test[top.indices[t, :k]], top.means[t]]
+        tiles += [dream.images[t], *as_batch(ds.x_test[top.indices[t, :k]], size),
+                  *as_batch(top.means[t:t + 1], size)]
         target = ds.class_names[t][:9] if layer is None else f"#{t}"  # fits a 56-px tile
         titles += [target, *[f"{v:.3g}" for v in top.responses[t, :k]], "mean"]
     measure = "score (before the softmax)" if layer is None else "summed response"
@@ -105,23 +108,7 @@ def natural_images(label: str, layer: str | None, dream, k: int = 5) -> None:
                f"{len(ds.y_test):,} test images with the highest {measure} for the same {kind} "
                "(the value above each), and their mean. Synthetic and natural images together "
                "tell more than either.")
-    st.image(pictures.png(pictures.image_sheet(np.asarray(_same_size(tiles)), titles, k + 2,
-                                               tile_px=56)))
-
-
-def _same_size(images: list) -> list:
-    """Images of a padded model's size (32×32 dreams) and 28×28 test images, centred on one
-    size so that they can be one sheet."""
-    h = max(a.shape[0] for a in images)
-    w = max(a.shape[1] for a in images)
-    c = max(a.shape[2] for a in images)
-    out = []
-    for a in images:
-        a = np.repeat(a, c, axis=2) if a.shape[2] < c else a
-        top, left = (h - a.shape[0]) // 2, (w - a.shape[1]) // 2
-        out.append(np.pad(a, ((top, h - a.shape[0] - top), (left, w - a.shape[1] - left),
-                              (0, 0))))
-    return out
+    st.image(pictures.png(pictures.image_sheet(np.asarray(tiles), titles, k + 2, tile_px=56)))
 
 
 def weights_table(kernel, first_channel: int = 0):

@@ -78,8 +78,9 @@ def curve_settings(label: str, available: int, key: str):
     """(corruption, the second model's label or None, number of test images)."""
     titles = [c.title for c in Corruption]
     # only models that learned from the same dataset: their curves are on the same images
+    same = choice.trained_on(label)
     others = [other for other in choice.labels()
-              if other != label and choice.trained_on(other) == choice.trained_on(label)]
+              if other != label and choice.trained_on(other) == same]
     counts = [n for n in IMAGE_COUNTS if n < available] + [min(IMAGE_COUNTS[-1], available)]
     a, b, c = st.columns([1, 1.6, 0.8])
     title = a.selectbox("Corruption", titles, index=titles.index(Corruption.ROTATE.title),

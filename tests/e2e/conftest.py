@@ -110,6 +110,12 @@ def wait_for_app(page, timeout_ms: int = 60_000, settle_ms: int = 500) -> None:
     page.wait_for_timeout(settle_ms)  # let plotly finish laying out before a screenshot
 
 
+def go_to(page, title: str) -> None:
+    """Open a page from the sidebar, as a person does, and wait for it."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    wait_for_app(page)
+
+
 def visible(page, text: str, timeout_ms: int = 30_000) -> None:
     page.get_by_text(text).first.wait_for(state="visible", timeout=timeout_ms)
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, screenshot, visible, wait_for_app
+from tests.e2e.conftest import assert_no_exception, go_to, screenshot, visible, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +28,15 @@ def draw(page, path_fn, release: bool = True):
         page.mouse.move(x, y, steps=4)
     if release:
         page.mouse.up()
+
+
+def draw_a_zero(page, app_url) -> None:
+    """Open the Draw page and draw a 0 there, read as a 0."""
+    page.goto(app_url)
+    wait_for_app(page)
+    draw(page, zero)
+    wait_for_app(page)
+    assert prediction(page) == "0"
 
 
 def prediction(page) -> str:
@@ -144,8 +153,7 @@ def test_the_canvas_components_own_tool_bar_is_hidden_even_on_hover(page, app_ur
     page.mouse.move(box["x"] + box["width"] - 10, box["y"] + 10)  # where the tool bar shows
     page.wait_for_timeout(400)  # its fade-in
     assert tool_bar_display(page) == ["none"]
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Embedding map", exact=True).click()
-    wait_for_app(page)
+    go_to(page, "Embedding map")
     page.locator("canvas.upper-canvas").wait_for()
     page.wait_for_timeout(400)
     assert tool_bar_display(page) == ["none"]  # and on the other page with a canvas

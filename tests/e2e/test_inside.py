@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, screenshot, visible, wait_for_app
+from tests.e2e.conftest import assert_no_exception, go_to, screenshot, visible, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -42,21 +42,16 @@ def test_a_drawn_digits_conv2_unit_equals_the_keras_layer_output(page, app_url):
     from PIL import Image
 
     from cnnviz import models, preprocess
-    from tests.e2e.test_draw import draw, prediction, zero
+    from tests.e2e.test_draw import draw_a_zero
 
-    page.goto(app_url)
-    wait_for_app(page)
-    draw(page, zero)
-    wait_for_app(page)
-    assert prediction(page) == "0"
+    draw_a_zero(page, app_url)
     url = page.locator("canvas.dc-canvas.lower-canvas").evaluate("c => c.toDataURL()")
     pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
     x = preprocess.preprocess(preprocess.canvas_grey(pixels)).model_input
     model = models.load(models.SHIPPED_MODEL)
     conv2 = keras.Model(model.input, model.get_layer("conv2").output)(x[None]).numpy()[0]
 
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Inside", exact=True).click()
-    wait_for_app(page)
+    go_to(page, "Inside")
     page.get_by_role("tab", name="One unit").click()
     visible(page, "It looks at input rows", timeout_ms=90_000)  # your drawing, conv2
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="conv2 at [")

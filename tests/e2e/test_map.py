@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, screenshot, visible, wait_for_app
+from tests.e2e.conftest import assert_no_exception, go_to, screenshot, visible, wait_for_app
 from tests.e2e.test_draw import draw, one
 
 pytestmark = pytest.mark.e2e
@@ -39,15 +39,10 @@ def test_a_stroke_puts_the_drawing_on_the_map(browser, app_url, size):
 
 
 def test_the_draw_pages_drawing_is_on_the_map(page, app_url):
-    from tests.e2e.test_draw import prediction, zero
+    from tests.e2e.test_draw import draw_a_zero
 
-    page.goto(app_url)
-    wait_for_app(page)
-    draw(page, zero)
-    wait_for_app(page)
-    assert prediction(page) == "0"
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Embedding map", exact=True).click()
-    wait_for_app(page)
+    draw_a_zero(page, app_url)
+    go_to(page, "Embedding map")
     assert answer(page) == "0"  # the same drawing, without a stroke here
     page.wait_for_function(
         "() => [...document.querySelectorAll('.js-plotly-plot .legendtext')]"
