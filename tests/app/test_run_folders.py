@@ -69,16 +69,21 @@ def test_runs_page_names_the_bad_run_and_shows_the_good_one(runs_dir, defect):
     assert str(runs_dir) not in " ".join(w.value for w in at.warning)
 
 
-@pytest.mark.parametrize("name", ["draw", "inside"])
+# every page with the model picker, and the picker's key there
+PICKERS = {"draw": "draw_model", "inside": "inside_model", "map": "map_model",
+           "robustness": "robust_model"}
+
+
+@pytest.mark.parametrize("name", PICKERS)
 @pytest.mark.parametrize("defect", DEFECTS)
 def test_model_lists_offer_only_readable_runs(runs_dir, defect, name):
     write(runs_dir / BAD, DEFECTS[defect][0])
     at = page(name)
     assert not at.exception
-    assert at.selectbox(key=f"{name}_model").options == ["LeNet-5 (shipped)", f"Run {GOOD}"]
+    assert at.selectbox(key=PICKERS[name]).options == ["LeNet-5 (shipped)", f"Run {GOOD}"]
 
 
-@pytest.mark.parametrize("name", ["draw", "inside"])
+@pytest.mark.parametrize("name", PICKERS)
 def test_a_run_whose_model_file_is_not_a_model_is_refused_in_one_sentence(runs_dir, name):
     write(runs_dir / BAD, {"config.json": CONFIG, "history.json": HISTORY,
                            "model.keras": "not a zip"})
